@@ -1,0 +1,307 @@
+//! `docsite build`: sources in, a complete site out, or every problem reported and nothing
+//! changed.
+//!
+//! The stages run in order — config, theme, content, graph, Markdown, templates, output — and
+//! each collects every problem it finds before the build stops, so a writer sees them all at
+//! once. Loading, Markdown and rendering run in parallel (rayon).
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::content;
+use crate::error::{Error, Errors};
+use crate::highlight::Highlighter;
+use crate::markdown::{self, Rendered};
+use crate::output::{self, Staging};
+use crate::render::{Document, Renderer};
+use crate::site::Site;
+use crate::theme::{self, Theme};
+
+/// What to build and how.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The site root (holds `docsite.toml`, `content/`...).
+    pub root: PathBuf,
+    /// Where to write; default `[folders] output` under the root.
+    pub out: Option<PathBuf>,
+    /// Replaces `base_url` from the config.
+    pub base_url: Option<String>,
+    /// Include pages marked `draft: true`.
+    pub drafts: bool,
+}
+
+/// What a successful build did.
+#[derive(Debug)]
+pub struct BuildSummary {
+    /// Pages rendered (including generated section pages).
+    pub pages: usize,
+    /// Files copied (content assets and static files).
+    pub assets: usize,
+    /// Problems that did not fail the build.
+    pub warnings: Vec<Error>,
+    /// Wall time.
+    pub elapsed: Duration,
+    /// Where the site now is.
+    pub out: PathBuf,
+}
+
+impl std::fmt::Display for BuildSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "built {} pages, {} assets, {} warnings in {} ms → {}",
+            self.pages,
+            self.assets,
+            self.warnings.len(),
+            self.elapsed.as_millis(),
+            self.out.display()
+        )
+    }
+}
+
+/// A loaded site, ready to render: the graph and each page's rendered Markdown.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The site root.
+    pub root: PathBuf,
+    /// The page graph.
+    pub site: Site,
+    /// The theme.
+    pub theme: Theme,
+    /// Rendered Markdown, by page index.
+    pub bodies: Vec<Rendered>,
+    /// Problems that do not fail the build.
+    pub warnings: Vec<Error>,
+}
+
+/// Loads and renders the Markdown of the site at `root` (config, theme, content, graph), without
+/// writing anything. Every problem found is returned at once.
+pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded, Errors> {
+    let mut config = Config::load(root).map_err(Errors)?;
+    if let Some(b) = base_url {
+        config.base_url = b.to_string();
+        if let Err(message) = crate::config::base_path(b) {
+            return Err(Error::new(
+                crate::error::ErrorKind::InvalidValue {
+                    key: "--base-url".into(),
+                    message,
+                },
+                crate::error::Location::file("command line"),
+            )
+            .into());
+        }
+    }
+    let mut errors = Vec::new();
+    let theme = Theme::load(root, &root.join(&config.folders.templates));
+    let content_dir = root.join(&config.folders.content);
+    let static_files = list_static(root, &root.join(&config.folders.r#static), &mut errors);
+    let content = content::load(root, &content_dir, drafts);
+    let (theme, content) = match (theme, content) {
+        (Ok(t), Ok(c)) => (t, c),
+        (t, c) => {
+            errors.extend(t.err().unwrap_or_default());
+            errors.extend(c.err().unwrap_or_default());
+            return Err(Errors(errors));
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Errors(errors));
+    }
+    let content_prefix = format!("{}/", config.folders.content.to_string_lossy().trim_matches('/'));
+    let site = Site::new(config, content, static_files, &content_prefix).map_err(Errors)?;
+
+    let highlighter = site.config.markdown.highlight.then(Highlighter::new);
+    let md = markdown::Renderer {
+        options: &site.config.markdown,
+        highlighter: highlighter.as_ref(),
+        resolver: &site,
+    };
+    let bodies: Vec<Rendered> = site
+        .pages
+        .par_iter()
+        .map(|p| {
+            let s = &p.page.source;
+            md.render(&s.text, s.body_offset, &s.rel, &s.display)
+        })
+        .collect();
+    for b in &bodies {
+        errors.extend(b.errors.iter().cloned());
+    }
+    let (errs, warnings): (Vec<Error>, Vec<Error>) = errors.into_iter().partition(Error::is_error);
+    if !errs.is_empty() {
+        let mut all = errs;
+        all.extend(warnings);
+        return Err(Errors(all));
+    }
+    Ok(Loaded {
+        root: root.to_path_buf(),
+        site,
+        theme,
+        bodies,
+        warnings,
+    })
+}
+
+/// Builds the site described by `opts`.
+pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
+    let start = Instant::now();
+    let root = &opts.root;
+    let mut loaded = load(root, opts.base_url.as_deref(), opts.drafts)?;
+    let folders = &loaded.site.config.folders;
+    let out = opts.out.clone().unwrap_or_else(|| root.join(&folders.output));
+    let content_dir = root.join(&folders.content);
+    let static_dir = root.join(&folders.r#static);
+    let templates_dir = root.join(&folders.templates);
+    output::check_output_dir(
+        root,
+        &out,
+        &[
+            (&content_dir, "it is inside content/ (or contains it)"),
+            (&static_dir, "it is inside static/ (or contains it)"),
+            (&templates_dir, "it is inside templates/ (or contains it)"),
+        ],
+    )?;
+
+    let staging = Staging::new(&out)?;
+    let (pages, assets) = write_site(&mut loaded, &staging)?;
+    staging.commit()?;
+    Ok(BuildSummary {
+        pages,
+        assets,
+        warnings: loaded.warnings,
+        elapsed: start.elapsed(),
+        out,
+    })
+}
+
+/// Renders every document of a loaded site and writes it, with every asset, into `staging`.
+/// Returns the number of pages and of copied files.
+fn write_site(loaded: &mut Loaded, staging: &Staging) -> Result<(usize, usize), Errors> {
+    let site = &loaded.site;
+    let root = &loaded.root;
+    // Theme files: the site's own static/ copy wins over the built-in one.
+    let static_dir = root.join(&site.config.folders.r#static);
+    let mut theme_files: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    let mut asset_urls: HashMap<&'static str, String> = HashMap::new();
+    for (name, bytes) in theme::BUILTIN_STATIC {
+        let bytes = if site.static_files.contains(*name) {
+            std::fs::read(static_dir.join(name)).unwrap_or_else(|_| bytes.to_vec())
+        } else {
+            bytes.to_vec()
+        };
+        let key = match *name {
+            "docsite.css" => "css",
+            "docsite.js" => "js",
+            _ => "favicon",
+        };
+        asset_urls.insert(
+            key,
+            format!("{}{}?v={}", site.base_path, name, theme::short_hash(&bytes)),
+        );
+        theme_files.push((name, bytes));
+    }
+
+    let renderer = Renderer::new(site, &mut loaded.theme, &asset_urls).map_err(Errors)?;
+    let bodies = &loaded.bodies;
+
+    let page_results: Vec<Result<(), Error>> = (0..site.pages.len())
+        .into_par_iter()
+        .map(|p| {
+            let (path, html) = renderer.page(p, &bodies[p])?;
+            staging.write(&path, html.as_bytes())
+        })
+        .collect();
+    let mut errors: Vec<Error> = page_results.into_iter().filter_map(Result::err).collect();
+
+    let mut extra: Vec<Result<Document, Error>> = site
+        .sections
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.index.is_none())
+        .map(|(i, _)| renderer.generated_section(i))
+        .collect();
+    extra.push(renderer.not_found());
+    extra.push(Ok(renderer.sitemap()));
+    match renderer.redirects() {
+        Ok(docs) => extra.extend(docs.into_iter().map(Ok)),
+        Err(e) => errors.push(e),
+    }
+    let generated = site.sections.iter().filter(|s| s.index.is_none()).count();
+    for doc in extra {
+        match doc.and_then(|(path, html)| staging.write(&path, html.as_bytes())) {
+            Ok(()) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+
+    // Copies: built-in theme files not overridden, static/, content assets.
+    for (name, bytes) in &theme_files {
+        if !site.static_files.contains(*name) {
+            if let Err(e) = staging.write(name, bytes) {
+                errors.push(e);
+            }
+        }
+    }
+    let content_dir = root.join(&site.config.folders.content);
+    let copies: Vec<(String, PathBuf)> = site
+        .static_files
+        .iter()
+        .map(|rel| (rel.clone(), static_dir.join(rel)))
+        .chain(
+            site.assets
+                .iter()
+                .map(|a| (a.rel.clone(), content_dir.join(&a.rel))),
+        )
+        .collect();
+    let copy_errors: Vec<Error> = copies
+        .par_iter()
+        .filter_map(|(rel, from)| {
+            let display = from.strip_prefix(root).unwrap_or(from);
+            staging.copy(rel, from, display).err()
+        })
+        .collect();
+    errors.extend(copy_errors);
+    if !errors.is_empty() {
+        return Err(Errors(errors));
+    }
+    Ok((site.pages.len() + generated, copies.len()))
+}
+
+/// Every file under `static/`, as `/`-separated relative paths.
+fn list_static(root: &Path, dir: &Path, errors: &mut Vec<Error>) -> HashSet<String> {
+    let mut files = HashSet::new();
+    if !dir.is_dir() {
+        return files;
+    }
+    for entry in walkdir::WalkDir::new(dir).follow_links(true) {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                if let Some(rel) = e
+                    .path()
+                    .strip_prefix(dir)
+                    .ok()
+                    .and_then(|p| p.to_str())
+                    .map(|p| p.replace('\\', "/"))
+                {
+                    files.insert(rel);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().unwrap_or(dir);
+                errors.push(Error::new(
+                    crate::error::ErrorKind::Io {
+                        action: "reading static files",
+                        message: e.to_string(),
+                    },
+                    crate::error::Location::file(path.strip_prefix(root).unwrap_or(path)),
+                ));
+            }
+        }
+    }
+    files
+}

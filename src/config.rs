@@ -1,0 +1,369 @@
+//! `docsite.toml`: the site's settings. Optional; every key has a default.
+//!
+//! Unknown keys are errors that name the key, its line and the closest valid key: a misspelt
+//! setting that is silently ignored is worse than no setting at all.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Location, closest};
+
+/// The file name of the configuration, at the site root.
+pub const CONFIG_FILE: &str = "docsite.toml";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The site's name, shown in the header and in every `<title>`.
+    pub title: String,
+    /// The site's description, the meta description of pages that have none.
+    pub description: String,
+    /// Where the site is published, e.g. `https://example.org/handbook/`, or `/`.
+    pub base_url: String,
+    /// The `lang` of every page.
+    pub language: String,
+    /// Where sources and outputs live, relative to the site root.
+    pub folders: Folders,
+    /// How Markdown is rendered.
+    pub markdown: MarkdownOptions,
+    /// Options of the built-in theme.
+    pub theme: ThemeOptions,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            title: "docsite".into(),
+            description: String::new(),
+            base_url: "/".into(),
+            language: "en".into(),
+            folders: Folders::default(),
+            markdown: MarkdownOptions::default(),
+            theme: ThemeOptions::default(),
+        }
+    }
+}
+
+/// `[folders]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Folders {
+    /// Markdown pages and their assets.
+    pub content: PathBuf,
+    /// Template overrides.
+    pub templates: PathBuf,
+    /// Files copied as they are.
+    pub r#static: PathBuf,
+    /// Where `docsite build` writes the site.
+    pub output: PathBuf,
+    /// Cache of derived files; safe to delete.
+    pub cache: PathBuf,
+}
+
+impl Default for Folders {
+    fn default() -> Self {
+        Folders {
+            content: "content".into(),
+            templates: "templates".into(),
+            r#static: "static".into(),
+            output: "public".into(),
+            cache: ".docsite-cache".into(),
+        }
+    }
+}
+
+/// `[markdown]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MarkdownOptions {
+    /// Highlight fenced code at build time.
+    pub highlight: bool,
+    /// Curly quotes and dashes.
+    pub smart_punctuation: bool,
+    /// Open links to other sites in a new tab.
+    pub external_links_new_tab: bool,
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> Self {
+        MarkdownOptions {
+            highlight: true,
+            smart_punctuation: false,
+            external_links_new_tab: false,
+        }
+    }
+}
+
+/// `[theme]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThemeOptions {
+    /// How many entries of one section the sidebar shows at once; bigger sections show the
+    /// window around the current page and a link to the section's full list. Keeps every page's
+    /// size independent of the size of the site.
+    pub sidebar_page_size: usize,
+    /// Prefix of "Edit this page" links; the page's path under `content/` is appended.
+    pub edit_url: String,
+    /// Footer text.
+    pub footer: String,
+}
+
+impl Default for ThemeOptions {
+    fn default() -> Self {
+        ThemeOptions {
+            sidebar_page_size: 50,
+            edit_url: String::new(),
+            footer: String::new(),
+        }
+    }
+}
+
+/// Every valid key, by table, for unknown-key detection.
+const SCHEMA: &[(&str, &[&str])] = &[
+    (
+        "",
+        &[
+            "title",
+            "description",
+            "base_url",
+            "language",
+            "folders",
+            "markdown",
+            "theme",
+        ],
+    ),
+    (
+        "folders",
+        &["content", "templates", "static", "output", "cache"],
+    ),
+    (
+        "markdown",
+        &["highlight", "smart_punctuation", "external_links_new_tab"],
+    ),
+    ("theme", &["sidebar_page_size", "edit_url", "footer"]),
+];
+
+impl Config {
+    /// Loads `docsite.toml` from `root`, or the defaults when there is none.
+    pub fn load(root: &Path) -> Result<Config, Vec<Error>> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    vec![Error::new(
+                        ErrorKind::InvalidUtf8 {
+                            offset: e.utf8_error().valid_up_to(),
+                        },
+                        Location::file(CONFIG_FILE),
+                    )]
+                })?;
+                Config::parse(&text, Path::new(CONFIG_FILE))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(vec![Error::io("reading", Path::new(CONFIG_FILE), &e)]),
+        }
+    }
+
+    /// Parses the text of a configuration file; `path` is used in error locations.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Vec<Error>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let doc = toml::de::DeTable::parse(text).map_err(|e| vec![toml_error(&e, text, path)])?;
+        let mut errors = Vec::new();
+        check_keys(doc.get_ref(), "", text, path, &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let config: Config = toml::from_str(text).map_err(|e| vec![toml_error(&e, text, path)])?;
+        config.validate(text, path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, text: &str, path: &Path) -> Result<(), Vec<Error>> {
+        let mut errors = Vec::new();
+        let at_key = |key: &str| {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with(key))
+                .map_or(0, |i| i + 1);
+            Location::at_line(path, text, line, 1)
+        };
+        if let Err(message) = base_path(&self.base_url) {
+            errors.push(Error::new(
+                ErrorKind::InvalidValue {
+                    key: "base_url".into(),
+                    message,
+                },
+                at_key("base_url"),
+            ));
+        }
+        if self.theme.sidebar_page_size == 0 {
+            errors.push(Error::new(
+                ErrorKind::InvalidValue {
+                    key: "theme.sidebar_page_size".into(),
+                    message: "must be at least 1".into(),
+                },
+                at_key("sidebar_page_size"),
+            ));
+        }
+        if self.title.trim().is_empty() {
+            errors.push(Error::new(
+                ErrorKind::InvalidValue {
+                    key: "title".into(),
+                    message: "must not be empty".into(),
+                },
+                at_key("title"),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The path part of `base_url`, always starting and ending with `/`.
+    pub fn base_path(&self) -> String {
+        base_path(&self.base_url).unwrap_or_else(|_| "/".into())
+    }
+
+    /// `base_url` with a trailing slash.
+    pub fn base_url(&self) -> String {
+        if self.base_url.ends_with('/') {
+            self.base_url.clone()
+        } else {
+            format!("{}/", self.base_url)
+        }
+    }
+}
+
+/// The path part of a base URL (`https://example.org/handbook` → `/handbook/`).
+pub fn base_path(base_url: &str) -> Result<String, String> {
+    let rest = if let Some(rest) = base_url
+        .strip_prefix("https://")
+        .or_else(|| base_url.strip_prefix("http://"))
+    {
+        match rest.find('/') {
+            Some(i) => &rest[i..],
+            None => "/",
+        }
+    } else if base_url.starts_with('/') {
+        base_url
+    } else {
+        return Err(format!(
+            "`{base_url}` is neither an http(s) URL nor a path starting with `/`"
+        ));
+    };
+    if rest.contains(['?', '#', ' ', '"', '<', '>']) {
+        return Err(format!(
+            "`{base_url}` may not contain a query, a fragment, spaces or quotes"
+        ));
+    }
+    let mut p = rest.to_string();
+    if !p.ends_with('/') {
+        p.push('/');
+    }
+    Ok(p)
+}
+
+fn check_keys(
+    table: &toml::de::DeTable<'_>,
+    prefix: &str,
+    text: &str,
+    path: &Path,
+    errors: &mut Vec<Error>,
+) {
+    let Some((_, known)) = SCHEMA.iter().find(|(t, _)| *t == prefix) else {
+        return;
+    };
+    for (key, value) in table {
+        let name: &str = key.get_ref();
+        let span = key.span();
+        if !known.contains(&name) {
+            let full = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            errors.push(Error::new(
+                ErrorKind::UnknownKey {
+                    key: full,
+                    suggestion: closest(name, known.iter().copied()).map(str::to_string),
+                    context: "configuration",
+                },
+                Location::at_offset(path, text, span.start, span.len()),
+            ));
+        } else if let toml::de::DeValue::Table(t) = value.get_ref() {
+            if prefix.is_empty() {
+                check_keys(t, name, text, path, errors);
+            }
+        }
+    }
+}
+
+fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> Error {
+    let loc = match e.span() {
+        Some(span) => Location::at_offset(path, text, span.start, span.len()),
+        None => Location::file(path),
+    };
+    let message = e.message().trim().to_string();
+    Error::new(ErrorKind::ConfigSyntax { message }, loc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Vec<Error>> {
+        Config::parse(text, Path::new("docsite.toml"))
+    }
+
+    #[test]
+    fn empty_config_is_all_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.title, "docsite");
+        assert_eq!(c.base_path(), "/");
+        assert_eq!(c.theme.sidebar_page_size, 50);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_closest_key() {
+        let errs = parse("title = \"x\"\n\n[markdown]\nhighlite = false\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        let e = &errs[0];
+        assert_eq!(e.location.line, 4);
+        assert_eq!(
+            e.kind,
+            ErrorKind::UnknownKey {
+                key: "markdown.highlite".into(),
+                suggestion: Some("highlight".into()),
+                context: "configuration"
+            }
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_reported_at_its_line() {
+        let errs = parse("title = \"x\"\n[theme]\nsidebar_page_size = \"many\"\n").unwrap_err();
+        assert_eq!(errs[0].location.line, 3);
+        assert_eq!(errs[0].kind.code(), "config");
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let errs = parse("title = \"x\n").unwrap_err();
+        assert_eq!(errs[0].location.line, 1);
+    }
+
+    #[test]
+    fn base_path_from_base_url() {
+        assert_eq!(base_path("https://example.org").unwrap(), "/");
+        assert_eq!(
+            base_path("https://example.org/handbook").unwrap(),
+            "/handbook/"
+        );
+        assert_eq!(base_path("/docs/").unwrap(), "/docs/");
+        assert!(base_path("example.org").is_err());
+    }
+}

@@ -1,0 +1,294 @@
+//! Loading the site's sources: every Markdown page (with its frontmatter), every section folder,
+//! every asset beside the pages.
+//!
+//! This module reads files and knows nothing of URLs, Markdown or templates. It collects every
+//! problem in every file rather than stopping at the first.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, ErrorKind, Location};
+use crate::frontmatter::{self, Frontmatter};
+
+/// A page's source file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Path relative to the content folder, with `/` separators (e.g. `docs/a.md`).
+    pub rel: String,
+    /// Path for messages: relative to the site root (e.g. `content/docs/a.md`).
+    pub display: PathBuf,
+    /// The file's text: BOM removed, CRLF turned into LF.
+    pub text: String,
+    /// Byte offset where the Markdown body starts.
+    pub body_offset: usize,
+}
+
+impl Source {
+    /// The Markdown body.
+    pub fn body(&self) -> &str {
+        &self.text[self.body_offset..]
+    }
+}
+
+/// One Markdown file: a page, or a section's `_index.md`.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Where it came from.
+    pub source: Source,
+    /// Its frontmatter.
+    pub meta: Frontmatter,
+}
+
+/// A folder under `content/`.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// Path relative to the content folder (`""` for the root), `/` separators, no trailing slash.
+    pub rel: String,
+    /// Index into [`Content::pages`] of its `_index.md`, if it has one.
+    pub index: Option<usize>,
+    /// Its parent section (`None` for the root).
+    pub parent: Option<usize>,
+    /// Pages directly inside (indexes into [`Content::pages`]), excluding `_index.md`.
+    pub pages: Vec<usize>,
+    /// Sections directly inside.
+    pub children: Vec<usize>,
+}
+
+/// A file beside the pages that is published as it is (an image, a download).
+#[derive(Debug, Clone)]
+pub struct Asset {
+    /// Path relative to the content folder, `/` separators.
+    pub rel: String,
+    /// Where to read it.
+    pub path: PathBuf,
+}
+
+/// Everything under `content/`.
+#[derive(Debug, Clone, Default)]
+pub struct Content {
+    /// Every page, in a stable order (sorted by path).
+    pub pages: Vec<Page>,
+    /// Every folder; index 0 is the content folder itself.
+    pub sections: Vec<Section>,
+    /// Every other file.
+    pub assets: Vec<Asset>,
+}
+
+/// Whether a file or folder name is left out of the site (`_x`, `.x`), `_index.md` excepted.
+pub fn is_hidden_name(name: &str) -> bool {
+    (name.starts_with('_') || name.starts_with('.')) && name != "_index.md"
+}
+
+/// Loads every page, section and asset under `content_dir`. `root` is the site root, for
+/// messages. Drafts are skipped unless `drafts` is set.
+pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> Result<Content, Vec<Error>> {
+    let mut errors = Vec::new();
+    let mut md_files: Vec<(String, PathBuf)> = Vec::new();
+    let mut content = Content {
+        sections: vec![Section {
+            rel: String::new(),
+            index: None,
+            parent: None,
+            pages: Vec::new(),
+            children: Vec::new(),
+        }],
+        ..Content::default()
+    };
+    let display = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_path_buf();
+
+    if !content_dir.is_dir() {
+        return Err(vec![Error::new(
+            ErrorKind::Io {
+                action: "reading the content folder",
+                message: "no such folder".into(),
+            },
+            Location::file(display(content_dir)),
+        )]);
+    }
+
+    let walker = walkdir::WalkDir::new(content_dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden_name(&e.file_name().to_string_lossy()));
+    let mut section_of_dir: std::collections::HashMap<String, usize> =
+        [(String::new(), 0)].into_iter().collect();
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().map(display).unwrap_or_default();
+                if let Some(ancestor) = e.loop_ancestor() {
+                    errors.push(Error::new(
+                        ErrorKind::SymlinkLoop {
+                            target: display(ancestor).display().to_string(),
+                        },
+                        Location::file(path),
+                    ));
+                } else {
+                    let message = e
+                        .io_error()
+                        .map_or_else(|| e.to_string(), |io| io.to_string());
+                    errors.push(Error::new(
+                        ErrorKind::Io {
+                            action: "reading",
+                            message,
+                        },
+                        Location::file(path),
+                    ));
+                }
+                continue;
+            }
+        };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let Some(rel) = rel_path(entry.path(), content_dir) else {
+            errors.push(Error::new(
+                ErrorKind::Io {
+                    action: "reading",
+                    message: "the file name is not valid UTF-8; rename it".into(),
+                },
+                Location::file(display(entry.path())),
+            ));
+            continue;
+        };
+        let parent_rel = rel.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+        let parent = section_of_dir.get(&parent_rel).copied().unwrap_or(0);
+        if entry.file_type().is_dir() {
+            let id = content.sections.len();
+            content.sections.push(Section {
+                rel: rel.clone(),
+                index: None,
+                parent: Some(parent),
+                pages: Vec::new(),
+                children: Vec::new(),
+            });
+            content.sections[parent].children.push(id);
+            section_of_dir.insert(rel, id);
+        } else if rel.ends_with(".md") {
+            md_files.push((rel, entry.path().to_path_buf()));
+        } else {
+            content.assets.push(Asset {
+                rel,
+                path: entry.path().to_path_buf(),
+            });
+        }
+    }
+
+    let loaded: Vec<Result<Option<Page>, Vec<Error>>> = md_files
+        .par_iter()
+        .map(|(rel, path)| load_page(rel, path, &display(path), drafts))
+        .collect();
+    for ((rel, _), result) in md_files.iter().zip(loaded) {
+        match result {
+            Ok(Some(page)) => {
+                let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+                let section = section_of_dir.get(dir).copied().unwrap_or(0);
+                let id = content.pages.len();
+                if name == "_index.md" {
+                    content.sections[section].index = Some(id);
+                } else {
+                    content.sections[section].pages.push(id);
+                }
+                content.pages.push(page);
+            }
+            Ok(None) => {}
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(content)
+    } else {
+        Err(errors)
+    }
+}
+
+fn rel_path(path: &Path, base: &Path) -> Option<String> {
+    let rel = path.strip_prefix(base).ok()?;
+    let mut out = String::new();
+    for c in rel.components() {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(c.as_os_str().to_str()?);
+    }
+    Some(out)
+}
+
+/// Reads and parses one Markdown file. `Ok(None)` for a draft left out of the build.
+pub fn load_page(
+    rel: &str,
+    path: &Path,
+    display: &Path,
+    drafts: bool,
+) -> Result<Option<Page>, Vec<Error>> {
+    let bytes = std::fs::read(path).map_err(|e| vec![Error::io("reading", display, &e)])?;
+    let text = decode(bytes, display).map_err(|e| vec![e])?;
+    let split = frontmatter::split(&text, display).map_err(|e| vec![e])?;
+    let meta = frontmatter::parse(&text, &split, display)?;
+    if meta.draft && !drafts {
+        return Ok(None);
+    }
+    let body_offset = split.body_offset;
+    Ok(Some(Page {
+        source: Source {
+            rel: rel.to_string(),
+            display: display.to_path_buf(),
+            text,
+            body_offset,
+        },
+        meta,
+    }))
+}
+
+/// Checks UTF-8 (naming the first bad byte), drops a BOM and turns CRLF into LF.
+pub fn decode(bytes: Vec<u8>, display: &Path) -> Result<String, Error> {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let good = String::from_utf8_lossy(&bytes[..offset]);
+            let mut loc = Location::at_offset(display, &good, good.len(), 1);
+            loc.source_line = None;
+            return Err(Error::new(ErrorKind::InvalidUtf8 { offset }, loc));
+        }
+    };
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_reports_offset_of_bad_byte() {
+        let e = decode(b"ok\nbad \xff here".to_vec(), Path::new("a.md")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidUtf8 { offset: 7 });
+        assert_eq!(e.location.line, 2);
+    }
+
+    #[test]
+    fn decode_drops_bom_and_crlf() {
+        let t = decode(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\n".to_vec(), Path::new("a")).unwrap();
+        assert_eq!(t, "---\ntitle: x\n---\n");
+    }
+
+    #[test]
+    fn hidden_names() {
+        assert!(is_hidden_name("_draft.md"));
+        assert!(is_hidden_name(".git"));
+        assert!(!is_hidden_name("_index.md"));
+        assert!(!is_hidden_name("page.md"));
+    }
+}

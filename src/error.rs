@@ -1,0 +1,433 @@
+//! The one error type of the library: what went wrong, where, and what to do about it.
+//!
+//! Every problem a build or a check can find is an [`Error`]: an [`ErrorKind`] (typed, with the
+//! facts of the problem) plus a [`Location`] (file, line, column and the source line itself).
+//! Nothing here prints; [`crate::report`] renders errors for humans and for machines.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// How serious a problem is: errors fail a build, warnings are reported and the build goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported; the build still succeeds.
+    Warning,
+    /// The build fails.
+    Error,
+}
+
+/// Where a problem is: a file and, when known, a position in it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    /// The file, as the user would type it (relative to the site root when inside it).
+    pub path: PathBuf,
+    /// 1-based line; 0 when the problem concerns the whole file.
+    pub line: usize,
+    /// 1-based column in characters; 0 when unknown.
+    pub column: usize,
+    /// How many characters the caret should underline (at least one when shown).
+    pub len: usize,
+    /// The text of the source line, for the excerpt under the message.
+    pub source_line: Option<String>,
+}
+
+impl Location {
+    /// A location naming a whole file.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Location {
+            path: path.into(),
+            ..Location::default()
+        }
+    }
+
+    /// A location at a byte offset of `text`, the full contents of `path`.
+    pub fn at_offset(path: impl Into<PathBuf>, text: &str, offset: usize, len: usize) -> Self {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[offset..]
+            .find('\n')
+            .map_or(text.len(), |i| offset + i);
+        let line = text[..line_start].bytes().filter(|&b| b == b'\n').count() + 1;
+        let column = text[line_start..offset].chars().count() + 1;
+        let source_line = &text[line_start..line_end];
+        let len_chars = text[offset..line_end.max(offset)]
+            .char_indices()
+            .take_while(|(i, _)| *i < len)
+            .count();
+        Location {
+            path: path.into(),
+            line,
+            column,
+            len: len_chars.max(1),
+            source_line: Some(source_line.trim_end_matches('\r').to_string()),
+        }
+    }
+
+    /// A location at a 1-based line (and optional 1-based column) of `text`.
+    pub fn at_line(path: impl Into<PathBuf>, text: &str, line: usize, column: usize) -> Self {
+        let source_line = text.lines().nth(line.saturating_sub(1)).map(|l| l.to_string());
+        let len = source_line
+            .as_deref()
+            .map_or(1, |l| l.chars().count().saturating_sub(column.saturating_sub(1)));
+        Location {
+            path: path.into(),
+            line,
+            column: column.max(1),
+            len: len.max(1),
+            source_line,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// What went wrong. Each variant carries the facts a message and a hint are made of.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ErrorKind {
+    /// A file or folder could not be read or written.
+    #[error("{action} failed: {message}")]
+    Io {
+        /// What was being done ("reading", "writing", ...).
+        action: &'static str,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A symlink points back at one of its own parents.
+    #[error("symlink loop: this link points back to `{target}`")]
+    SymlinkLoop {
+        /// The ancestor the link loops back to.
+        target: String,
+    },
+    /// A source file is not UTF-8.
+    #[error("file is not valid UTF-8: invalid byte at offset {offset}")]
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+    /// Frontmatter opened with `---` or `+++` and never closed.
+    #[error("frontmatter is never closed: no closing `{delimiter}` line")]
+    UnclosedFrontmatter {
+        /// The opening delimiter.
+        delimiter: &'static str,
+    },
+    /// The YAML or TOML of a frontmatter block does not parse.
+    #[error("invalid {format} in frontmatter: {message}")]
+    FrontmatterSyntax {
+        /// "YAML" or "TOML".
+        format: &'static str,
+        /// The parser's own words.
+        message: String,
+    },
+    /// A page has no `title`.
+    #[error("missing required frontmatter key `title`")]
+    MissingTitle,
+    /// A page's title is empty or only spaces.
+    #[error("the title is empty")]
+    EmptyTitle,
+    /// A frontmatter or config value has the wrong type.
+    #[error("`{key}` must be {expected}, found {found}")]
+    WrongType {
+        /// The key.
+        key: String,
+        /// What it must be ("a string").
+        expected: &'static str,
+        /// What it is ("an integer").
+        found: &'static str,
+    },
+    /// A key that is probably a misspelling of a known one.
+    #[error("unknown key `{key}`")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// The closest valid key, if one is close.
+        suggestion: Option<String>,
+        /// Where valid keys are documented ("frontmatter", "docsite.toml").
+        context: &'static str,
+    },
+    /// A config value that parses but makes no sense.
+    #[error("invalid value for `{key}`: {message}")]
+    InvalidValue {
+        /// The key.
+        key: String,
+        /// Why it is invalid.
+        message: String,
+    },
+    /// `docsite.toml` does not parse.
+    #[error("invalid TOML: {message}")]
+    ConfigSyntax {
+        /// The parser's own words.
+        message: String,
+    },
+    /// Two sources would be written to the same URL.
+    #[error("two pages have the URL `{url}`: this file and `{other}`")]
+    DuplicateUrl {
+        /// The URL both claim.
+        url: String,
+        /// The other file.
+        other: String,
+    },
+    /// A link to a page or file that does not exist.
+    #[error("broken link: `{target}` does not exist")]
+    BrokenLink {
+        /// The link as written.
+        target: String,
+        /// The closest existing target, if any.
+        suggestion: Option<String>,
+    },
+    /// An image whose file does not exist.
+    #[error("missing image: `{target}` does not exist")]
+    MissingImage {
+        /// The image path as written.
+        target: String,
+        /// The closest existing file, if any.
+        suggestion: Option<String>,
+    },
+    /// A template does not parse or fails to render.
+    #[error("template error in `{template}`: {message}")]
+    Template {
+        /// The template's name.
+        template: String,
+        /// Tera's message.
+        message: String,
+    },
+    /// A page names a template that does not exist.
+    #[error("unknown template `{name}`")]
+    UnknownTemplate {
+        /// The name as written in the frontmatter.
+        name: String,
+    },
+    /// The output folder would overwrite or sit inside the sources.
+    #[error("refusing to write the site to `{out}`: {why}")]
+    UnsafeOutput {
+        /// The output folder.
+        out: String,
+        /// Why it is refused.
+        why: &'static str,
+    },
+    /// `docsite init` into a folder that already has a site.
+    #[error("`{path}` already exists")]
+    AlreadyExists {
+        /// The file that is in the way.
+        path: String,
+    },
+}
+
+impl ErrorKind {
+    /// A stable, short code for the kind of problem (used in JSON and for configuring severities).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErrorKind::Io { .. } | ErrorKind::SymlinkLoop { .. } => "io",
+            ErrorKind::InvalidUtf8 { .. } => "encoding",
+            ErrorKind::UnclosedFrontmatter { .. }
+            | ErrorKind::FrontmatterSyntax { .. }
+            | ErrorKind::MissingTitle
+            | ErrorKind::EmptyTitle
+            | ErrorKind::WrongType { .. }
+            | ErrorKind::UnknownKey { .. } => "frontmatter",
+            ErrorKind::InvalidValue { .. } | ErrorKind::ConfigSyntax { .. } => "config",
+            ErrorKind::DuplicateUrl { .. } => "duplicate-url",
+            ErrorKind::BrokenLink { .. } => "broken-link",
+            ErrorKind::MissingImage { .. } => "missing-image",
+            ErrorKind::Template { .. } | ErrorKind::UnknownTemplate { .. } => "template",
+            ErrorKind::UnsafeOutput { .. } | ErrorKind::AlreadyExists { .. } => "usage",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            ErrorKind::Io { .. } => "check that the file exists and is readable".into(),
+            ErrorKind::SymlinkLoop { .. } => "remove the link or point it somewhere else".into(),
+            ErrorKind::InvalidUtf8 { .. } => {
+                "save the file as UTF-8 (most editors: \"Save with encoding\")".into()
+            }
+            ErrorKind::UnclosedFrontmatter { delimiter } => {
+                format!("add a line with just `{delimiter}` after the last frontmatter key")
+            }
+            ErrorKind::FrontmatterSyntax { format, .. } => {
+                format!("fix the {format} syntax; quote values that contain `:` or `#`")
+            }
+            ErrorKind::MissingTitle => {
+                "start the file with frontmatter:\n---\ntitle: My page\n---".into()
+            }
+            ErrorKind::EmptyTitle => "give the page a title with some text in it".into(),
+            ErrorKind::WrongType { key, expected, .. } => format!("make `{key}` {expected}"),
+            ErrorKind::UnknownKey {
+                suggestion: Some(s),
+                ..
+            } => format!("did you mean `{s}`?"),
+            ErrorKind::UnknownKey { context, .. } => {
+                format!("see the {context} reference for the valid keys")
+            }
+            ErrorKind::InvalidValue { .. } | ErrorKind::ConfigSyntax { .. } => {
+                "see the configuration reference for valid values".into()
+            }
+            ErrorKind::DuplicateUrl { .. } => {
+                "rename one of the files or give one a different `slug`".into()
+            }
+            ErrorKind::BrokenLink {
+                suggestion: Some(s),
+                ..
+            }
+            | ErrorKind::MissingImage {
+                suggestion: Some(s),
+                ..
+            } => format!("did you mean `{s}`?"),
+            ErrorKind::BrokenLink { .. } => {
+                "link to an existing page's `.md` file, relative to this file".into()
+            }
+            ErrorKind::MissingImage { .. } => {
+                "add the file, or fix the path (relative to this page, or starting with `/` from the site root)".into()
+            }
+            ErrorKind::Template { .. } => {
+                "fix the template, or delete it to use the built-in one".into()
+            }
+            ErrorKind::UnknownTemplate { .. } => {
+                "use one of the built-in templates (page.html, section.html, index.html) or add the file under templates/".into()
+            }
+            ErrorKind::UnsafeOutput { .. } => {
+                "choose an output folder outside content/, for example `public`".into()
+            }
+            ErrorKind::AlreadyExists { .. } => "choose a new, empty folder".into(),
+        })
+    }
+}
+
+/// A problem with its location and severity: the unit every part of docsite reports in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// Where.
+    pub location: Location,
+    /// How serious it is.
+    pub severity: Severity,
+}
+
+impl Error {
+    /// An error-level problem at `location`.
+    pub fn new(kind: ErrorKind, location: Location) -> Self {
+        Error {
+            kind,
+            location,
+            severity: Severity::Error,
+        }
+    }
+
+    /// An I/O failure on `path`.
+    pub fn io(action: &'static str, path: &Path, err: &std::io::Error) -> Self {
+        Error::new(
+            ErrorKind::Io {
+                action,
+                message: err.to_string(),
+            },
+            Location::file(path),
+        )
+    }
+
+    /// Downgrades the problem to a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Whether this problem fails a build.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.kind)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Many problems at once: a build reports every problem it found, not just the first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Errors(pub Vec<Error>);
+
+impl Errors {
+    /// Whether any of them fails the build.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Error::is_error)
+    }
+}
+
+impl From<Error> for Errors {
+    fn from(e: Error) -> Self {
+        Errors(vec![e])
+    }
+}
+
+impl fmt::Display for Errors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.iter().filter(|e| e.is_error()).count();
+        write!(f, "{n} error(s)")
+    }
+}
+
+impl std::error::Error for Errors {}
+
+/// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let max = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|&(d, c)| d <= max && c != word)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_from_offset_counts_lines_and_chars() {
+        let text = "one\ntwo é three\nfour";
+        let off = text.find("three").unwrap();
+        let loc = Location::at_offset("a.md", text, off, 5);
+        assert_eq!((loc.line, loc.column, loc.len), (2, 7, 5));
+        assert_eq!(loc.source_line.as_deref(), Some("two é three"));
+        assert_eq!(loc.to_string(), "a.md:2:7");
+    }
+
+    #[test]
+    fn location_offset_past_end_is_clamped() {
+        let loc = Location::at_offset("a.md", "abc", 99, 1);
+        assert_eq!((loc.line, loc.column), (1, 4));
+    }
+
+    #[test]
+    fn closest_finds_typos_only() {
+        let keys = ["title", "description", "weight"];
+        assert_eq!(closest("titel", keys), Some("title"));
+        assert_eq!(closest("wieght", keys), Some("weight"));
+        assert_eq!(closest("author", keys), None);
+    }
+}

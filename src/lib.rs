@@ -1,0 +1,27 @@
+//! docsite: a documentation site generator.
+//!
+//! Markdown guides with frontmatter go in; a fast, accessible site comes out. The library is
+//! organised one module per concept, in the order data flows through a build:
+//! [`config`] → [`content`] (with [`frontmatter`]) → [`site`] (the page graph) →
+//! [`markdown`] (with [`highlight`]) → [`render`] (with [`theme`]) → [`output`].
+//! [`build`] runs that pipeline; [`error`] and [`report`] are how every part reports problems.
+//! See `ARCHITECTURE.md` for the map.
+
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod build;
+pub mod config;
+pub mod content;
+pub mod error;
+pub mod frontmatter;
+pub mod highlight;
+pub mod init;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod report;
+pub mod site;
+pub mod theme;
+
+pub use build::{BuildOptions, BuildSummary, build};
+pub use error::{Error, ErrorKind, Errors, Location, Severity};

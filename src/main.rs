@@ -1,0 +1,104 @@
+//! The `docsite` command: parses arguments and calls the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use docsite::report::{self, Color};
+
+#[derive(Parser)]
+#[command(name = "docsite", version, about = "Markdown guides in, a fast, accessible docs site out.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder (default: ROOT/public).
+    Build {
+        /// The site root (holds content/, optional docsite.toml).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Base URL the site is published at, e.g. https://example.org/handbook/.
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Include pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+        /// How to print problems.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Create a new site that builds at once.
+    Init {
+        /// The folder to create it in.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = Color::detect(std::io::stderr().is_terminal());
+    match cli.command {
+        Command::Build {
+            root,
+            out,
+            base_url,
+            drafts,
+            format,
+        } => {
+            let opts = docsite::BuildOptions {
+                root,
+                out,
+                base_url,
+                drafts,
+            };
+            let (problems, ok) = match docsite::build(&opts) {
+                Ok(summary) => {
+                    print_problems(&summary.warnings, format, color);
+                    eprintln!("{summary}");
+                    return ExitCode::SUCCESS;
+                }
+                Err(errors) => (errors.0, false),
+            };
+            print_problems(&problems, format, color);
+            let n = problems.iter().filter(|e| e.is_error()).count();
+            eprintln!("build failed: {n} error(s); the output folder was not changed");
+            if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Command::Init { dir } => match docsite::init::init(&dir) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("created {}", dir.join(f).display());
+                }
+                eprintln!("next: docsite build --root {}", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprint!("{}", report::human(&e, color));
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn print_problems(problems: &[docsite::Error], format: Format, color: Color) {
+    if problems.is_empty() {
+        return;
+    }
+    match format {
+        Format::Human => eprintln!("{}", report::human_all(problems, color)),
+        Format::Json => println!("{}", report::json(problems)),
+    }
+}

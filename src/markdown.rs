@@ -1,0 +1,548 @@
+//! Markdown to HTML: CommonMark plus GFM (tables, strikethrough, task lists, footnotes, alerts),
+//! heading ids and anchors, build-time highlighting, and link and image rewriting.
+//!
+//! This module knows nothing of the page graph: turning a link target into a URL is asked of a
+//! [`Resolve`] implementation (the `site` module's). Markdown is never evaluated as template
+//! code; `{{ x }}` in a page prints as written.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use pulldown_cmark::{
+    BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag,
+    TagEnd,
+};
+use pulldown_cmark_escape::{escape_href, escape_html};
+
+use crate::config::MarkdownOptions;
+use crate::error::{Error, ErrorKind, Location};
+use crate::highlight::Highlighter;
+
+/// Whether a reference is a link or an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// `[text](target)`.
+    Link,
+    /// `![alt](target)`.
+    Image,
+}
+
+/// What a link target turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// An internal target, rewritten to this URL.
+    Url(String),
+    /// Left as written: another site, a `mailto:`, a bare `#fragment`.
+    External,
+    /// Internal, but nothing is there; maybe something close is.
+    Missing {
+        /// The closest existing target.
+        suggestion: Option<String>,
+    },
+}
+
+/// Turns link targets as written in a page into URLs.
+pub trait Resolve: Sync {
+    /// Resolves `target`, written in the page at content-relative path `from`.
+    fn resolve(&self, from: &str, target: &str, kind: RefKind) -> Resolved;
+}
+
+/// A heading of the page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Heading {
+    /// 1 to 6.
+    pub level: u8,
+    /// Its id, unique within the page.
+    pub id: String,
+    /// Its text, without markup.
+    pub title: String,
+}
+
+/// A link or image of the page, as written and as resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Link or image.
+    pub kind: RefKind,
+    /// The target as written.
+    pub target: String,
+    /// What it resolved to.
+    pub resolved: Resolved,
+    /// Byte offset in the page's source text.
+    pub offset: usize,
+}
+
+/// A rendered page body.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// The HTML.
+    pub html: String,
+    /// Every heading, in order.
+    pub headings: Vec<Heading>,
+    /// Every link and image.
+    pub references: Vec<Reference>,
+    /// Problems found while rendering (broken links, missing images).
+    pub errors: Vec<Error>,
+}
+
+/// What rendering a page needs besides its text.
+pub struct Renderer<'a> {
+    /// Markdown options from the config.
+    pub options: &'a MarkdownOptions,
+    /// The highlighter, or `None` when highlighting is off.
+    pub highlighter: Option<&'a Highlighter>,
+    /// Link resolution.
+    pub resolver: &'a dyn Resolve,
+}
+
+impl Renderer<'_> {
+    /// Renders the body of a page. `text` is the whole source file and `body_offset` where the
+    /// body starts in it (so that problems point at the file's real line); `from` is the page's
+    /// content-relative path and `display` its path for messages.
+    pub fn render(&self, text: &str, body_offset: usize, from: &str, display: &Path) -> Rendered {
+        let body = &text[body_offset..];
+        let mut opts = Options::ENABLE_TABLES
+            | Options::ENABLE_FOOTNOTES
+            | Options::ENABLE_STRIKETHROUGH
+            | Options::ENABLE_TASKLISTS
+            | Options::ENABLE_HEADING_ATTRIBUTES
+            | Options::ENABLE_GFM;
+        if self.options.smart_punctuation {
+            opts |= Options::ENABLE_SMART_PUNCTUATION;
+        }
+        let mut state = State {
+            out: Vec::new(),
+            ids: HashSet::new(),
+            headings: Vec::new(),
+            references: Vec::new(),
+            errors: Vec::new(),
+            heading: None,
+            code: None,
+            link_is_raw: false,
+        };
+        // Explicit ids claim their names first, so an automatic id never takes one.
+        let explicit: Vec<String> = Parser::new_ext(body, opts)
+            .filter_map(|e| match e {
+                Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+                _ => None,
+            })
+            .collect();
+        state.ids.extend(explicit.iter().cloned());
+
+        for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
+            let offset = body_offset + range.start;
+            match event {
+                Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                }) => {
+                    state.heading = Some(HeadingState {
+                        level,
+                        id: id.map(|s| s.to_string()),
+                        classes: classes.iter().map(|c| c.to_string()).collect(),
+                        attrs: attrs
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.as_ref().map(|v| v.to_string())))
+                            .collect(),
+                        events: Vec::new(),
+                        text: String::new(),
+                    });
+                }
+                Event::End(TagEnd::Heading(_)) => state.finish_heading(),
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(info) => info
+                            .split([' ', ',', '{'])
+                            .next()
+                            .unwrap_or("")
+                            .to_string(),
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    state.code = Some((lang, String::new()));
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let Some((lang, code)) = state.code.take() {
+                        let html = self.code_block(&lang, &code);
+                        state.push(Event::Html(html.into()));
+                    }
+                }
+                Event::Text(t) if state.code.is_some() => {
+                    if let Some((_, code)) = state.code.as_mut() {
+                        code.push_str(&t);
+                    }
+                }
+                Event::Start(Tag::BlockQuote(Some(kind))) => {
+                    let (class, title) = callout(kind);
+                    state.push(Event::Html(
+                        format!(
+                            "<div class=\"callout callout-{class}\" role=\"note\"><p class=\"callout-title\">{title}</p>\n"
+                        )
+                        .into(),
+                    ));
+                }
+                Event::End(TagEnd::BlockQuote(Some(_))) => {
+                    state.push(Event::Html("</div>\n".into()))
+                }
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let url = self.reference(
+                        &mut state, RefKind::Link, link_type, &dest_url, from, text, offset,
+                        display,
+                    );
+                    let external = matches!(
+                        link_type,
+                        LinkType::Inline | LinkType::Reference | LinkType::Collapsed
+                            | LinkType::Shortcut | LinkType::Autolink
+                    ) && is_external(&url);
+                    if self.options.external_links_new_tab && external {
+                        let mut tag = String::from("<a href=\"");
+                        let _ = escape_href(&mut tag, &url);
+                        tag.push('"');
+                        if !title.is_empty() {
+                            tag.push_str(" title=\"");
+                            let _ = escape_html(&mut tag, &title);
+                            tag.push('"');
+                        }
+                        tag.push_str(" target=\"_blank\" rel=\"noopener\">");
+                        state.link_is_raw = true;
+                        state.push(Event::Html(tag.into()));
+                    } else {
+                        state.push(Event::Start(Tag::Link {
+                            link_type,
+                            dest_url: url.into(),
+                            title,
+                            id,
+                        }));
+                    }
+                }
+                Event::End(TagEnd::Link) if state.link_is_raw => {
+                    state.link_is_raw = false;
+                    state.push(Event::Html("</a>".into()));
+                }
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => {
+                    let url = self.reference(
+                        &mut state, RefKind::Image, link_type, &dest_url, from, text, offset,
+                        display,
+                    );
+                    state.push(Event::Start(Tag::Image {
+                        link_type,
+                        dest_url: url.into(),
+                        title,
+                        id,
+                    }));
+                }
+                Event::Text(t) => {
+                    if let Some(h) = state.heading.as_mut() {
+                        h.text.push_str(&t);
+                    }
+                    state.push(Event::Text(t));
+                }
+                Event::Code(t) => {
+                    if let Some(h) = state.heading.as_mut() {
+                        h.text.push_str(&t);
+                    }
+                    state.push(Event::Code(t));
+                }
+                other => state.push(other),
+            }
+        }
+        let mut html = String::with_capacity(body.len() * 3 / 2);
+        pulldown_cmark::html::push_html(&mut html, state.out.into_iter());
+        Rendered {
+            html,
+            headings: state.headings,
+            references: state.references,
+            errors: state.errors,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn reference(
+        &self,
+        state: &mut State<'_>,
+        kind: RefKind,
+        link_type: LinkType,
+        dest: &str,
+        from: &str,
+        text: &str,
+        offset: usize,
+        display: &Path,
+    ) -> String {
+        if matches!(link_type, LinkType::Email) {
+            return dest.to_string();
+        }
+        let resolved = self.resolver.resolve(from, dest, kind);
+        let url = match &resolved {
+            Resolved::Url(u) => u.clone(),
+            Resolved::External => dest.to_string(),
+            Resolved::Missing { suggestion } => {
+                let target = dest.to_string();
+                let loc = target_location(display, text, offset, dest);
+                let kind = match kind {
+                    RefKind::Link => ErrorKind::BrokenLink {
+                        target,
+                        suggestion: suggestion.clone(),
+                    },
+                    RefKind::Image => ErrorKind::MissingImage {
+                        target,
+                        suggestion: suggestion.clone(),
+                    },
+                };
+                state.errors.push(Error::new(kind, loc));
+                dest.to_string()
+            }
+        };
+        state.references.push(Reference {
+            kind,
+            target: dest.to_string(),
+            resolved,
+            offset,
+        });
+        url
+    }
+
+    fn code_block(&self, lang: &str, code: &str) -> String {
+        let mut html = String::with_capacity(code.len() * 2 + 200);
+        html.push_str(
+            "<div class=\"code-block\"><button type=\"button\" class=\"copy\" aria-label=\"Copy code\">Copy</button><pre class=\"code\"",
+        );
+        if !lang.is_empty() {
+            html.push_str(" data-lang=\"");
+            let _ = escape_html(&mut html, lang);
+            html.push('"');
+        }
+        html.push_str(" tabindex=\"0\"><code>");
+        match self.highlighter.and_then(|h| h.highlight(lang, code)) {
+            Some(highlighted) => html.push_str(&highlighted),
+            None => {
+                let _ = escape_html(&mut html, code);
+            }
+        }
+        html.push_str("</code></pre></div>\n");
+        html
+    }
+}
+
+/// The location of a link's target: the target text itself when it can be found after the
+/// link's start, else the start of the link.
+fn target_location(display: &Path, text: &str, offset: usize, dest: &str) -> Location {
+    let window_end = (offset + 4096).min(text.len());
+    let window_end = (0..=window_end)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(offset);
+    match text
+        .get(offset..window_end)
+        .and_then(|w| if dest.is_empty() { None } else { w.find(dest) })
+    {
+        Some(i) => Location::at_offset(display, text, offset + i, dest.len()),
+        None => Location::at_offset(display, text, offset, 1),
+    }
+}
+
+fn is_external(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://") || url.starts_with("//")
+}
+
+fn callout(kind: BlockQuoteKind) -> (&'static str, &'static str) {
+    match kind {
+        BlockQuoteKind::Note => ("note", "Note"),
+        BlockQuoteKind::Tip => ("tip", "Tip"),
+        BlockQuoteKind::Important => ("important", "Important"),
+        BlockQuoteKind::Warning => ("warning", "Warning"),
+        BlockQuoteKind::Caution => ("caution", "Caution"),
+    }
+}
+
+struct HeadingState<'a> {
+    level: HeadingLevel,
+    id: Option<String>,
+    classes: Vec<String>,
+    attrs: Vec<(String, Option<String>)>,
+    events: Vec<Event<'a>>,
+    text: String,
+}
+
+struct State<'a> {
+    out: Vec<Event<'a>>,
+    ids: HashSet<String>,
+    headings: Vec<Heading>,
+    references: Vec<Reference>,
+    errors: Vec<Error>,
+    heading: Option<HeadingState<'a>>,
+    code: Option<(String, String)>,
+    link_is_raw: bool,
+}
+
+impl<'a> State<'a> {
+    fn push(&mut self, e: Event<'a>) {
+        match self.heading.as_mut() {
+            Some(h) => h.events.push(e),
+            None => self.out.push(e),
+        }
+    }
+
+    fn finish_heading(&mut self) {
+        let Some(h) = self.heading.take() else {
+            return;
+        };
+        let level = h.level as u8;
+        let title = h.text.trim().to_string();
+        let id = match h.id {
+            Some(id) => id,
+            None => {
+                let base = slugify(&title);
+                let mut id = base.clone();
+                let mut n = 1;
+                while self.ids.contains(&id) {
+                    id = format!("{base}-{n}");
+                    n += 1;
+                }
+                self.ids.insert(id.clone());
+                id
+            }
+        };
+        let mut inner = String::new();
+        pulldown_cmark::html::push_html(&mut inner, h.events.into_iter());
+        let mut html = format!("<h{level} id=\"");
+        let _ = escape_html(&mut html, &id);
+        html.push('"');
+        if !h.classes.is_empty() {
+            html.push_str(" class=\"");
+            let _ = escape_html(&mut html, &h.classes.join(" "));
+            html.push('"');
+        }
+        for (k, v) in &h.attrs {
+            html.push(' ');
+            let _ = escape_html(&mut html, k);
+            if let Some(v) = v {
+                html.push_str("=\"");
+                let _ = escape_html(&mut html, v);
+                html.push('"');
+            }
+        }
+        html.push('>');
+        html.push_str(&inner);
+        if level >= 2 {
+            html.push_str(" <a class=\"anchor\" href=\"#");
+            let _ = escape_href(&mut html, &id);
+            html.push_str("\" aria-label=\"Link to this section\">#</a>");
+        }
+        html.push_str(&format!("</h{level}>\n"));
+        self.out.push(Event::Html(CowStr::from(html)));
+        self.headings.push(Heading { level, id, title });
+    }
+}
+
+/// A GitHub-style heading id: lowercase, letters, digits, `-` and `_` kept, spaces to `-`,
+/// everything else dropped. Non-ASCII letters are kept as they are.
+pub fn slugify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.trim().chars() {
+        if c.is_alphanumeric() || c == '-' || c == '_' {
+            out.extend(c.to_lowercase());
+        } else if c == ' ' {
+            out.push('-');
+        }
+    }
+    if out.is_empty() {
+        out.push_str("section");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoLinks;
+    impl Resolve for NoLinks {
+        fn resolve(&self, _from: &str, target: &str, _kind: RefKind) -> Resolved {
+            if target.contains("missing") {
+                Resolved::Missing {
+                    suggestion: Some("./found.md".into()),
+                }
+            } else if target.ends_with(".md") {
+                Resolved::Url(format!("/{}/", target.trim_end_matches(".md")))
+            } else {
+                Resolved::External
+            }
+        }
+    }
+
+    fn render(md: &str) -> Rendered {
+        let options = MarkdownOptions::default();
+        let r = Renderer {
+            options: &options,
+            highlighter: None,
+            resolver: &NoLinks,
+        };
+        r.render(md, 0, "a.md", Path::new("content/a.md"))
+    }
+
+    #[test]
+    fn github_slugs() {
+        assert_eq!(slugify("Step 1 - Setting up"), "step-1---setting-up");
+        assert_eq!(slugify("What's new? (v2.0)"), "whats-new-v20");
+        assert_eq!(slugify("Über café"), "über-café");
+        assert_eq!(slugify("!!!"), "section");
+    }
+
+    #[test]
+    fn heading_ids_are_unique_and_explicit_ids_win() {
+        let r = render("## Intro\n\n## Intro\n\n## Other {#intro-1}\n");
+        let ids: Vec<_> = r.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["intro", "intro-2", "intro-1"]);
+        assert!(r.html.contains("<h2 id=\"intro\">Intro <a class=\"anchor\" href=\"#intro\""));
+    }
+
+    #[test]
+    fn alerts_become_callouts() {
+        let r = render("> [!WARNING]\n> Careful.\n");
+        assert!(r.html.contains("<div class=\"callout callout-warning\" role=\"note\">"), "{}", r.html);
+        assert!(r.html.contains("Careful."));
+    }
+
+    #[test]
+    fn template_syntax_is_printed_as_written() {
+        let r = render("Use {{DB_NAME}} and {% raw %}.\n");
+        assert!(r.html.contains("{{DB_NAME}}"));
+        assert!(r.html.contains("{% raw %}"));
+    }
+
+    #[test]
+    fn md_links_are_rewritten_and_broken_ones_reported_at_their_line() {
+        let r = render("See [x](./github.md#step-2).\n\nAnd [y](./missing.md).\n");
+        assert!(r.html.contains("href=\"/./github/\"") || r.html.contains("/./github"));
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors[0].location.line, 3);
+        assert_eq!(r.errors[0].location.column, 9);
+    }
+
+    #[test]
+    fn code_blocks_get_copy_button_and_escaping() {
+        let r = render("```html\n<b>x</b>\n```\n");
+        assert!(r.html.contains("class=\"copy\""));
+        assert!(r.html.contains("&lt;b&gt;"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let md = "> ".repeat(10_000) + "x\n";
+        let r = render(&md);
+        assert!(r.html.contains('x'));
+        let md = (0..10_000).map(|i| format!("{}- x\n", "  ".repeat(i))).collect::<String>();
+        let r = render(&md);
+        assert!(r.html.contains("<li>"));
+    }
+}

@@ -1,0 +1,220 @@
+//! The theme: Tera templates and the CSS/JS/icon they link, built into the binary and
+//! overridable file by file from the site's `templates/` and `static/` folders.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Location};
+
+/// The built-in templates, by name.
+pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("page.html", include_str!("../templates/page.html")),
+    ("section.html", include_str!("../templates/section.html")),
+    ("index.html", include_str!("../templates/index.html")),
+    ("404.html", include_str!("../templates/404.html")),
+    ("redirect.html", include_str!("../templates/redirect.html")),
+    (
+        "partials/sidebar.html",
+        include_str!("../templates/partials/sidebar.html"),
+    ),
+];
+
+/// The built-in theme files published at the site root, by name.
+pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
+    ("docsite.css", include_bytes!("../static/docsite.css")),
+    ("docsite.js", include_bytes!("../static/docsite.js")),
+    ("favicon.svg", include_bytes!("../static/favicon.svg")),
+];
+
+/// Loaded templates plus the URLs of the theme's assets.
+pub struct Theme {
+    /// The template engine with every template loaded.
+    pub tera: tera::Tera,
+    /// Where each template came from, for messages.
+    origins: Vec<(String, PathBuf)>,
+}
+
+impl std::fmt::Debug for Theme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Theme").finish_non_exhaustive()
+    }
+}
+
+impl Theme {
+    /// Loads the built-in templates, replaced by any file of the same name under
+    /// `templates_dir` (which may not exist). `root` is the site root, for messages.
+    pub fn load(root: &Path, templates_dir: &Path) -> Result<Theme, Vec<Error>> {
+        let mut sources: Vec<(String, String)> = BUILTIN_TEMPLATES
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let mut origins: Vec<(String, PathBuf)> = BUILTIN_TEMPLATES
+            .iter()
+            .map(|(n, _)| (n.to_string(), PathBuf::from(format!("(built-in theme)/{n}"))))
+            .collect();
+        let mut errors = Vec::new();
+        if templates_dir.is_dir() {
+            for entry in walkdir::WalkDir::new(templates_dir).sort_by_file_name() {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        errors.push(Error::new(
+                            ErrorKind::Io {
+                                action: "reading templates",
+                                message: e.to_string(),
+                            },
+                            Location::file(e.path().unwrap_or(templates_dir)),
+                        ));
+                        continue;
+                    }
+                };
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let path = entry.path();
+                let Some(name) = path
+                    .strip_prefix(templates_dir)
+                    .ok()
+                    .and_then(|p| p.to_str())
+                    .map(|p| p.replace('\\', "/"))
+                else {
+                    continue;
+                };
+                if !(name.ends_with(".html") || name.ends_with(".xml")) {
+                    continue;
+                }
+                let display = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+                let text = match std::fs::read(path) {
+                    Ok(b) => match crate::content::decode(b, &display) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            errors.push(e);
+                            continue;
+                        }
+                    },
+                    Err(e) => {
+                        errors.push(Error::io("reading", &display, &e));
+                        continue;
+                    }
+                };
+                match sources.iter().position(|(n, _)| *n == name) {
+                    Some(i) => {
+                        sources[i].1 = text;
+                        origins[i].1 = display;
+                    }
+                    None => {
+                        sources.push((name.clone(), text));
+                        origins.push((name, display));
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut tera = tera::Tera::new();
+        tera.autoescape_on(vec![".html", ".xml"]);
+        let theme_origins = origins.clone();
+        if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+            let theme = Theme {
+                tera: tera::Tera::new(),
+                origins: theme_origins,
+            };
+            return Err(vec![theme.error(&e, None, &sources)]);
+        }
+        Ok(Theme { tera, origins })
+    }
+
+    /// Whether a template of that name exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.tera.contains_template(name)
+    }
+
+    /// Renders a template.
+    pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, Error> {
+        self.tera
+            .render(name, ctx)
+            .map_err(|e| self.error(&e, Some(name), &[]))
+    }
+
+    /// A Tera error as one of ours, located in the template file when Tera says where.
+    fn error(&self, e: &tera::Error, name: Option<&str>, sources: &[(String, String)]) -> Error {
+        let origin = |n: &str| {
+            self.origins
+                .iter()
+                .find(|(o, _)| o == n)
+                .map_or_else(|| PathBuf::from(n), |(_, p)| p.clone())
+        };
+        match e.kind() {
+            tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
+                let file = if r.filename().is_empty() {
+                    name.unwrap_or("")
+                } else {
+                    r.filename()
+                };
+                let span = r.span();
+                let source = sources
+                    .iter()
+                    .find(|(n, _)| n == file)
+                    .map(|(_, t)| t.as_str())
+                    .or_else(|| {
+                        BUILTIN_TEMPLATES
+                            .iter()
+                            .find(|(n, _)| *n == file)
+                            .map(|(_, t)| *t)
+                    })
+                    .unwrap_or("");
+                let path = origin(file);
+                let mut loc = Location::at_line(&path, source, span.start_line, span.start_col + 1);
+                if span.end_line == span.start_line && span.end_col > span.start_col {
+                    loc.len = span.end_col - span.start_col;
+                }
+                Error::new(
+                    ErrorKind::Template {
+                        template: file.to_string(),
+                        message: r.message().to_string(),
+                    },
+                    loc,
+                )
+            }
+            other => Error::new(
+                ErrorKind::Template {
+                    template: name.unwrap_or("").to_string(),
+                    message: other.to_string(),
+                },
+                Location::file(name.map(origin).unwrap_or_default()),
+            ),
+        }
+    }
+}
+
+/// A short content hash for cache-busting URLs.
+pub fn short_hash(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex()[..10].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_theme_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let theme = Theme::load(dir.path(), &dir.path().join("templates")).unwrap();
+        for (name, _) in BUILTIN_TEMPLATES {
+            assert!(theme.has(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn override_syntax_error_points_at_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("templates");
+        std::fs::create_dir_all(&t).unwrap();
+        std::fs::write(t.join("page.html"), "<p>ok</p>\n{% if %}\n").unwrap();
+        let errs = Theme::load(dir.path(), &t).unwrap_err();
+        assert_eq!(errs[0].kind.code(), "template");
+        assert_eq!(errs[0].location.path, Path::new("templates/page.html"));
+        assert_eq!(errs[0].location.line, 2);
+    }
+}

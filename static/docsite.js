@@ -1,0 +1,164 @@
+/* docsite theme behaviour: theme toggle, mobile menu, copy buttons, "On this page" highlight. */
+(function () {
+  "use strict";
+  var d = document, root = d.documentElement, KEY = "docsite-theme";
+  var mq = window.matchMedia ? matchMedia("(prefers-color-scheme: dark)") : null;
+  if (root.className.indexOf("js") < 0) root.classList.add("js");
+
+  function listen(q, fn) {
+    if (!q) return;
+    if (q.addEventListener) q.addEventListener("change", fn); else if (q.addListener) q.addListener(fn);
+  }
+
+  /* Theme toggle */
+  var themeBtn = d.querySelector(".theme-btn");
+  function theme() {
+    var t = root.getAttribute("data-theme");
+    return t === "dark" || t === "light" ? t : (mq && mq.matches ? "dark" : "light");
+  }
+  function syncTheme() {
+    var dark = theme() === "dark";
+    if (themeBtn) themeBtn.setAttribute("aria-pressed", dark ? "true" : "false");
+    if (root.hasAttribute("data-theme")) {
+      d.querySelectorAll('meta[name="theme-color"]').forEach(function (m) {
+        m.setAttribute("content", dark ? "#0d1117" : "#ffffff");
+      });
+    }
+  }
+  if (themeBtn) {
+    themeBtn.addEventListener("click", function () {
+      var next = theme() === "dark" ? "light" : "dark";
+      root.setAttribute("data-theme", next);
+      try { localStorage.setItem(KEY, next); } catch (e) { /* storage unavailable */ }
+      syncTheme();
+    });
+  }
+  listen(mq, syncTheme);
+  syncTheme();
+
+  /* Mobile menu: below 768px the sidebar is a drawer behind the menu button. */
+  var menuBtn = d.querySelector(".menu-btn"), side = d.getElementById("sidebar");
+  if (menuBtn && side) {
+    var small = window.matchMedia ? matchMedia("(max-width: 767.98px)") : null;
+    var isOpen = function () { return root.classList.contains("nav-open"); };
+    var visible = function (el) { return el.getClientRects().length > 0; };
+    var focusables = function () {
+      var els = side.querySelectorAll('a[href], summary, button, input, [tabindex]:not([tabindex="-1"])');
+      return [menuBtn].concat(Array.prototype.filter.call(els, visible));
+    };
+    var setOpen = function (open, restore) {
+      root.classList.toggle("nav-open", open);
+      menuBtn.setAttribute("aria-expanded", open ? "true" : "false");
+      if (open) {
+        var cur = side.querySelector('[aria-current="page"]'), f = focusables();
+        var target = cur && visible(cur) ? cur : (f[1] || menuBtn);
+        target.focus();
+      } else if (restore) {
+        menuBtn.focus();
+      }
+    };
+    menuBtn.addEventListener("click", function () { setOpen(!isOpen(), true); });
+    d.addEventListener("keydown", function (e) {
+      if (!isOpen()) return;
+      if (e.key === "Escape" || e.key === "Esc") {
+        e.preventDefault();
+        setOpen(false, true);
+      } else if (e.key === "Tab") {
+        var f = focusables(), i = f.indexOf(d.activeElement), n = f.length;
+        e.preventDefault();
+        f[i < 0 ? (e.shiftKey ? n - 1 : 0) : (i + (e.shiftKey ? n - 1 : 1)) % n].focus();
+      }
+    });
+    d.addEventListener("click", function (e) {
+      if (!isOpen()) return;
+      var inside = side.contains(e.target) || menuBtn.contains(e.target);
+      if (!inside || (e.target.closest && e.target.closest("#sidebar a"))) setOpen(false, false);
+    });
+    listen(small, function () { if (small && !small.matches && isOpen()) setOpen(false, false); });
+  }
+
+  /* Copy buttons on code blocks */
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    root.classList.add("can-copy");
+    var live = d.createElement("div");
+    live.className = "vh";
+    live.setAttribute("role", "status");
+    live.setAttribute("aria-live", "polite");
+    d.body.appendChild(live);
+    d.addEventListener("click", function (e) {
+      var btn = e.target.closest && e.target.closest(".code-block .copy");
+      if (!btn) return;
+      var block = btn.closest(".code-block"), code = block && (block.querySelector("pre code") || block.querySelector("pre"));
+      if (!code) return;
+      navigator.clipboard.writeText(code.textContent).then(function () {
+        btn.textContent = "Copied";
+        btn.classList.add("done");
+        live.textContent = "Copied";
+        clearTimeout(btn._docsiteTimer);
+        btn._docsiteTimer = setTimeout(function () {
+          btn.textContent = "Copy";
+          btn.classList.remove("done");
+          live.textContent = "";
+        }, 2000);
+      }, function () {
+        live.textContent = "Copy failed";
+      });
+    });
+  }
+
+  /* Task-list checkboxes get the task text as their accessible name. */
+  d.querySelectorAll('.prose li > input[type="checkbox"]').forEach(function (box) {
+    if (box.hasAttribute("aria-label") || box.hasAttribute("aria-labelledby") || box.closest("label")) return;
+    var text = "", n = box.nextSibling;
+    for (; n && !(n.nodeType === 1 && /^(UL|OL)$/.test(n.nodeName)); n = n.nextSibling) text += n.textContent;
+    box.setAttribute("aria-label", text.trim() || "Task");
+  });
+
+  /* Scrollable code blocks and tables must be reachable by keyboard. */
+  function markScrollable() {
+    d.querySelectorAll(".prose pre, .prose table").forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1;
+      if (scrolls && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("data-docsite-tab", "");
+      } else if (!scrolls && el.hasAttribute("data-docsite-tab")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-docsite-tab");
+      }
+    });
+  }
+  markScrollable();
+  var resizeTimer;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(markScrollable, 150);
+  });
+
+  /* Highlight the current "On this page" entry while scrolling. */
+  var tocLinks = d.querySelectorAll('.toc a[href^="#"]');
+  if (tocLinks.length && "IntersectionObserver" in window) {
+    var heads = [], byId = {}, seen = {}, active = null;
+    tocLinks.forEach(function (a) {
+      var id;
+      try { id = decodeURIComponent(a.getAttribute("href").slice(1)); } catch (e) { return; }
+      var h = d.getElementById(id);
+      if (h) { heads.push(h); byId[id] = a; }
+    });
+    var setActive = function (a) {
+      if (a === active) return;
+      if (active) active.classList.remove("active");
+      active = a;
+      if (a) a.classList.add("active");
+    };
+    var io = new IntersectionObserver(function (entries) {
+      entries.forEach(function (en) { seen[en.target.id] = en.isIntersecting; });
+      var i, pick = null;
+      for (i = 0; i < heads.length; i++) if (seen[heads[i].id]) { pick = heads[i]; break; }
+      if (!pick) {
+        for (i = 0; i < heads.length; i++) if (heads[i].getBoundingClientRect().top < 90) pick = heads[i];
+      }
+      setActive(pick ? byId[pick.id] : null);
+    }, { rootMargin: "-64px 0px -65% 0px" });
+    heads.forEach(function (h) { io.observe(h); });
+  }
+})();

@@ -99,20 +99,23 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
     let theme = Theme::load(root, &root.join(&config.folders.templates));
     let content_dir = root.join(&config.folders.content);
     let static_files = list_static(root, &root.join(&config.folders.r#static), &mut errors);
-    let content = content::load(root, &content_dir, drafts);
-    let (theme, content) = match (theme, content) {
-        (Ok(t), Ok(c)) => (t, c),
-        (t, c) => {
-            errors.extend(t.err().unwrap_or_default());
-            errors.extend(c.err().unwrap_or_default());
+    let (content, content_errors) = content::load(root, &content_dir, drafts);
+    errors.extend(content_errors);
+    let theme = match theme {
+        Ok(t) => Some(t),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let content_prefix = format!("{}/", config.folders.content.to_string_lossy().trim_matches('/'));
+    let site = match Site::new(config, content, static_files, &content_prefix) {
+        Ok(site) => site,
+        Err(e) => {
+            errors.extend(e);
             return Err(Errors(errors));
         }
     };
-    if !errors.is_empty() {
-        return Err(Errors(errors));
-    }
-    let content_prefix = format!("{}/", config.folders.content.to_string_lossy().trim_matches('/'));
-    let site = Site::new(config, content, static_files, &content_prefix).map_err(Errors)?;
 
     let highlighter = site.config.markdown.highlight.then(Highlighter::new);
     let md = markdown::Renderer {
@@ -125,6 +128,9 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
         .par_iter()
         .map(|p| {
             let s = &p.page.source;
+            if p.page.failed {
+                return Rendered::default();
+            }
             md.render(&s.text, s.body_offset, &s.rel, &s.display)
         })
         .collect();
@@ -132,11 +138,14 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
         errors.extend(b.errors.iter().cloned());
     }
     let (errs, warnings): (Vec<Error>, Vec<Error>) = errors.into_iter().partition(Error::is_error);
-    if !errs.is_empty() {
-        let mut all = errs;
-        all.extend(warnings);
-        return Err(Errors(all));
-    }
+    let theme = match theme {
+        Some(t) if errs.is_empty() => t,
+        _ => {
+            let mut all = errs;
+            all.extend(warnings);
+            return Err(Errors(all));
+        }
+    };
     Ok(Loaded {
         root: root.to_path_buf(),
         site,
@@ -266,6 +275,9 @@ fn write_site(loaded: &mut Loaded, staging: &Staging) -> Result<(usize, usize), 
         .collect();
     errors.extend(copy_errors);
     if !errors.is_empty() {
+        // A broken template fails every page that uses it: say so once.
+        let mut seen = HashSet::new();
+        errors.retain(|e| seen.insert((e.location.path.clone(), e.location.line, e.kind.clone())));
         return Err(Errors(errors));
     }
     Ok((site.pages.len() + generated, copies.len()))

@@ -38,6 +38,9 @@ pub struct Page {
     pub source: Source,
     /// Its frontmatter.
     pub meta: Frontmatter,
+    /// Set when the file could not be loaded: it stands in the graph (so links to it are not
+    /// reported as broken too) but is not rendered. The build fails on the load error anyway.
+    pub failed: bool,
 }
 
 /// A folder under `content/`.
@@ -82,7 +85,10 @@ pub fn is_hidden_name(name: &str) -> bool {
 
 /// Loads every page, section and asset under `content_dir`. `root` is the site root, for
 /// messages. Drafts are skipped unless `drafts` is set.
-pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> Result<Content, Vec<Error>> {
+///
+/// Returns what could be loaded together with every problem found, so that the later stages can
+/// report their problems too; a page that failed to load is kept as a placeholder.
+pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Error>) {
     let mut errors = Vec::new();
     let mut md_files: Vec<(String, PathBuf)> = Vec::new();
     let mut content = Content {
@@ -98,7 +104,7 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> Result<Content, Ve
     let display = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_path_buf();
 
     if !content_dir.is_dir() {
-        return Err(vec![Error::new(
+        return (content, vec![Error::new(
             ErrorKind::Io {
                 action: "reading the content folder",
                 message: "no such folder".into(),
@@ -181,9 +187,30 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> Result<Content, Ve
         .par_iter()
         .map(|(rel, path)| load_page(rel, path, &display(path), drafts))
         .collect();
-    for ((rel, _), result) in md_files.iter().zip(loaded) {
-        match result {
-            Ok(Some(page)) => {
+    for ((rel, path), result) in md_files.iter().zip(loaded) {
+        let page = match result {
+            Ok(Some(page)) => Some(page),
+            Ok(None) => None,
+            Err(mut e) => {
+                errors.append(&mut e);
+                let stem = rel.rsplit('/').next().unwrap_or(rel).trim_end_matches(".md");
+                Some(Page {
+                    source: Source {
+                        rel: rel.clone(),
+                        display: display(path),
+                        text: String::new(),
+                        body_offset: 0,
+                    },
+                    meta: Frontmatter {
+                        title: stem.to_string(),
+                        ..Frontmatter::default()
+                    },
+                    failed: true,
+                })
+            }
+        };
+        match page {
+            Some(page) => {
                 let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
                 let section = section_of_dir.get(dir).copied().unwrap_or(0);
                 let id = content.pages.len();
@@ -194,15 +221,10 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> Result<Content, Ve
                 }
                 content.pages.push(page);
             }
-            Ok(None) => {}
-            Err(mut e) => errors.append(&mut e),
+            None => {}
         }
     }
-    if errors.is_empty() {
-        Ok(content)
-    } else {
-        Err(errors)
-    }
+    (content, errors)
 }
 
 fn rel_path(path: &Path, base: &Path) -> Option<String> {
@@ -240,6 +262,7 @@ pub fn load_page(
             body_offset,
         },
         meta,
+        failed: false,
     }))
 }
 

@@ -103,7 +103,7 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 }
 
 /// What went wrong. Each variant carries the facts a message and a hint are made of.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum ErrorKind {
     /// A file or folder could not be read or written.
     #[error("{action} failed: {message}")]
@@ -394,7 +394,7 @@ impl std::error::Error for Errors {}
 
 /// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let max = (word.chars().count() / 3).clamp(1, 3);
+    let max = (word.chars().count() * 2 / 5).clamp(1, 4);
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))

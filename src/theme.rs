@@ -17,6 +17,18 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "partials/sidebar.html",
         include_str!("../templates/partials/sidebar.html"),
     ),
+    (
+        "partials/breadcrumbs.html",
+        include_str!("../templates/partials/breadcrumbs.html"),
+    ),
+    (
+        "partials/page-footer.html",
+        include_str!("../templates/partials/page-footer.html"),
+    ),
+    (
+        "partials/listing.html",
+        include_str!("../templates/partials/listing.html"),
+    ),
 ];
 
 /// The built-in theme files published at the site root, by name.
@@ -32,6 +44,8 @@ pub struct Theme {
     pub tera: tera::Tera,
     /// Where each template came from, for messages.
     origins: Vec<(String, PathBuf)>,
+    /// Each template's text, for excerpts in messages.
+    sources: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Theme {
@@ -114,15 +128,21 @@ impl Theme {
         }
         let mut tera = tera::Tera::new();
         tera.autoescape_on(vec![".html", ".xml"]);
-        let theme_origins = origins.clone();
-        if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str()))) {
+        if let Err(e) =
+            tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+        {
             let theme = Theme {
                 tera: tera::Tera::new(),
-                origins: theme_origins,
+                origins,
+                sources,
             };
-            return Err(vec![theme.error(&e, None, &sources)]);
+            return Err(vec![theme.error(&e, None)]);
         }
-        Ok(Theme { tera, origins })
+        Ok(Theme {
+            tera,
+            origins,
+            sources,
+        })
     }
 
     /// Whether a template of that name exists.
@@ -134,11 +154,12 @@ impl Theme {
     pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, Error> {
         self.tera
             .render(name, ctx)
-            .map_err(|e| self.error(&e, Some(name), &[]))
+            .map_err(|e| self.error(&e, Some(name)))
     }
 
     /// A Tera error as one of ours, located in the template file when Tera says where.
-    fn error(&self, e: &tera::Error, name: Option<&str>, sources: &[(String, String)]) -> Error {
+    fn error(&self, e: &tera::Error, name: Option<&str>) -> Error {
+        let sources = &self.sources;
         let origin = |n: &str| {
             self.origins
                 .iter()
@@ -156,14 +177,7 @@ impl Theme {
                 let source = sources
                     .iter()
                     .find(|(n, _)| n == file)
-                    .map(|(_, t)| t.as_str())
-                    .or_else(|| {
-                        BUILTIN_TEMPLATES
-                            .iter()
-                            .find(|(n, _)| *n == file)
-                            .map(|(_, t)| *t)
-                    })
-                    .unwrap_or("");
+                    .map_or("", |(_, t)| t.as_str());
                 let path = origin(file);
                 let mut loc = Location::at_line(&path, source, span.start_line, span.start_col + 1);
                 if span.end_line == span.start_line && span.end_col > span.start_col {
@@ -177,13 +191,46 @@ impl Theme {
                     loc,
                 )
             }
-            other => Error::new(
-                ErrorKind::Template {
-                    template: name.unwrap_or("").to_string(),
-                    message: other.to_string(),
-                },
-                Location::file(name.map(origin).unwrap_or_default()),
-            ),
+            other => {
+                // Checks made after parsing (inheritance, blocks) come as one message holding
+                // rendered reports; their first `--> name:line:col` says where.
+                let text = other.to_string();
+                let located = text.lines().find_map(|l| {
+                    let rest = l.trim_start().strip_prefix("--> ")?;
+                    let mut parts = rest.rsplitn(3, ':');
+                    let col: usize = parts.next()?.parse().ok()?;
+                    let line: usize = parts.next()?.parse().ok()?;
+                    Some((parts.next()?.to_string(), line, col))
+                });
+                let message = text
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                let (file, loc) = match located {
+                    Some((file, line, col)) => {
+                        let source = sources
+                            .iter()
+                            .find(|(n, _)| *n == file)
+                            .map_or("", |(_, t)| t.as_str());
+                        let loc = Location::at_line(origin(&file), source, line, col);
+                        (file, loc)
+                    }
+                    None => {
+                        let file = name.unwrap_or("").to_string();
+                        let loc = Location::file(origin(&file));
+                        (file, loc)
+                    }
+                };
+                Error::new(
+                    ErrorKind::Template {
+                        template: file,
+                        message,
+                    },
+                    loc,
+                )
+            }
         }
     }
 }

@@ -373,6 +373,7 @@ describe('bundled site', () => {
       await eventually(() => inPanel(controls), { message: 'focus to move into the opened menu' });
       await page.waitForTimeout(400); // let any open transition finish before the screenshot
       await screenshot(page, 'mobile-menu-open');
+      await screenshot(page, 'mobile-menu-open-viewport', { fullPage: false });
 
       // Tab (and Shift+Tab) cycle inside the menu (the menu button itself,
       // which closes it, may take part in the cycle).

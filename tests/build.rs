@@ -1,0 +1,384 @@
+//! `docsite build` over fixture sites: what gets written, and what bad input gets.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Site, fixture};
+use docsite::{BuildOptions, ErrorKind, build};
+
+#[test]
+fn basic_fixture_builds_pretty_urls_and_all_outputs() {
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().join("public");
+    let summary = build(&BuildOptions {
+        root: fixture("basic"),
+        out: Some(out.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(summary.warnings.is_empty(), "{:?}", summary.warnings);
+    for f in [
+        "index.html",
+        "guides/index.html",
+        "guides/first/index.html",
+        "guides/second/index.html",
+        "guides/hidden/index.html",
+        "reference/index.html", // generated: the folder has no _index.md
+        "reference/options/index.html",
+        "guides/flow.png",
+        "img/logo.svg",
+        "old/first/index.html",
+        "404.html",
+        "sitemap.xml",
+        "docsite.css",
+        "docsite.js",
+        "favicon.svg",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    // Drafts and `_`-names are not published.
+    assert!(!out.join("guides/wip").exists());
+    assert!(!out.join("guides/_draft-notes").exists());
+    assert!(!out.join("guides/_draft-notes.md").exists());
+
+    let first = std::fs::read_to_string(out.join("guides/first/index.html")).unwrap();
+    assert!(first.contains("<title>First guide · Fixture docs</title>"));
+    assert!(first.contains("<meta name=\"description\" content=\"The first guide.\">"));
+    assert!(first.contains("href=\"https://example.org/guides/first/\""), "canonical");
+    assert!(first.contains("href=\"/guides/second/#details\""));
+    assert!(first.contains("href=\"/reference/options/\""));
+    assert!(first.contains("src=\"/guides/flow.png\""));
+    assert!(first.contains("{{DB_NAME}}"));
+    assert!(first.contains("href=\"/guides/first/\" aria-current=\"page\""));
+    assert!(first.contains("Fixture footer"));
+    // The hidden page is built but not listed.
+    assert!(!first.contains("Hidden page"));
+    let sitemap = std::fs::read_to_string(out.join("sitemap.xml")).unwrap();
+    assert!(sitemap.contains("<loc>https://example.org/guides/second/</loc>"));
+    let alias = std::fs::read_to_string(out.join("old/first/index.html")).unwrap();
+    assert!(alias.contains("/guides/first/"));
+}
+
+#[test]
+fn markdown_body_snapshot() {
+    let loaded = docsite::build::load(&fixture("basic"), None, false).unwrap();
+    let i = loaded
+        .site
+        .pages
+        .iter()
+        .position(|p| p.page.source.rel == "guides/first.md")
+        .unwrap();
+    insta::assert_snapshot!("first_guide_body", loaded.bodies[i].html);
+}
+
+#[test]
+fn sidebar_snapshot() {
+    let loaded = docsite::build::load(&fixture("basic"), None, false).unwrap();
+    let i = loaded
+        .site
+        .pages
+        .iter()
+        .position(|p| p.page.source.rel == "guides/first.md")
+        .unwrap();
+    let (s, c) = loaded.site.sidebar_key(i);
+    let nav = serde_json::to_string_pretty(&loaded.site.sidebar(s, c)).unwrap();
+    insta::assert_snapshot!("first_guide_sidebar", nav);
+}
+
+#[test]
+fn base_url_with_a_path_prefixes_every_internal_url() {
+    let out = tempfile::tempdir().unwrap();
+    build(&BuildOptions {
+        root: fixture("basic"),
+        out: Some(out.path().join("p")),
+        base_url: Some("https://example.org/handbook/".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let first = std::fs::read_to_string(out.path().join("p/guides/first/index.html")).unwrap();
+    for needle in [
+        "href=\"/handbook/guides/second/#details\"",
+        "src=\"/handbook/guides/flow.png\"",
+        "src=\"/handbook/img/logo.svg\"",
+        "href=\"/handbook/guides/second/\"",
+        "href=\"https://example.org/handbook/guides/first/\"",
+        "/handbook/docsite.css?v=",
+    ] {
+        assert!(first.contains(needle), "missing {needle}");
+    }
+    // No internal link escapes the base path.
+    for cap in first.split("href=\"/").skip(1) {
+        assert!(cap.starts_with("handbook/"), "unprefixed link: /{}", &cap[..40.min(cap.len())]);
+    }
+}
+
+#[test]
+fn drafts_flag_includes_drafts() {
+    let out = tempfile::tempdir().unwrap();
+    build(&BuildOptions {
+        root: fixture("basic"),
+        out: Some(out.path().join("p")),
+        drafts: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(out.path().join("p/guides/wip/index.html").is_file());
+}
+
+#[test]
+fn bundled_content_builds_with_the_founding_guide_in_detail() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    build(&BuildOptions {
+        root: root.to_path_buf(),
+        out: Some(out.path().join("site")),
+        ..Default::default()
+    })
+    .unwrap();
+    let guide = out
+        .path()
+        .join("site/docs/vcs-integration/add-git-provider/azure-devops/index.html");
+    let html = std::fs::read_to_string(&guide).unwrap();
+    for id in [
+        "prerequisites",
+        "step-1---setting-up",
+        "step-2---oauth-application-info",
+        "step-21---register-an-application",
+        "step-22---verify-setup",
+        "step-3---confirm-and-add",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "heading id {id}");
+        assert!(html.contains(&format!("href=\"#{id}\"")), "toc/anchor {id}");
+    }
+    for img in [
+        "vcs-azure-step1",
+        "vcs-azure-step2",
+        "azure-register-application",
+        "azure-created-application",
+        "vcs-azure-step2-filled",
+        "vcs-azure-step3-confirm",
+        "vcs-azure-added",
+    ] {
+        let src = format!("src=\"/docs/vcs-integration/add-git-provider/{img}.webp\"");
+        assert!(html.contains(&src), "image {img}");
+        let file = out
+            .path()
+            .join(format!("site/docs/vcs-integration/add-git-provider/{img}.webp"));
+        let bytes = std::fs::read(&file).unwrap();
+        assert_eq!(&bytes[8..12], b"WEBP", "{img} is a real WebP");
+    }
+    assert_eq!(html.matches("<ol>").count() >= 3, true, "ordered lists");
+    assert!(html.contains("<li>Go to <strong>Settings</strong>"));
+    // The seed text is unchanged in content/.
+    let seed = root.join("../shared/seed/azure-devops.md");
+    if let Ok(seed) = std::fs::read_to_string(seed) {
+        let ours = std::fs::read_to_string(
+            root.join("content/docs/vcs-integration/add-git-provider/azure-devops.md"),
+        )
+        .unwrap();
+        let body = |t: &str| t.splitn(3, "---\n").nth(2).unwrap_or("").to_string();
+        assert_eq!(body(&ours), body(&seed), "the founding guide's text must stay unchanged");
+    }
+}
+
+#[test]
+fn failed_build_leaves_previous_output_untouched() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\nHello\n");
+    let out = site.root().join("public");
+    site.build().unwrap();
+    let before = std::fs::read_to_string(out.join("a/index.html")).unwrap();
+    site.write("content/a.md", "---\ntitle: A\n---\nChanged, with a [broken](./nope.md) link\n");
+    site.write("content/b.md", "---\ntitel: B\n---\n");
+    let errs = site.build().unwrap_err();
+    // Every problem in every file, not just the first.
+    assert_eq!(errs.0.len(), 2, "{errs:?}");
+    assert_eq!(std::fs::read_to_string(out.join("a/index.html")).unwrap(), before);
+    // No temporary folders left beside the output.
+    let names: Vec<String> = std::fs::read_dir(site.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+}
+
+#[test]
+fn invalid_utf8_names_file_and_offset() {
+    let site = Site::new();
+    site.write_bytes("content/a.md", b"---\ntitle: A\n---\nbad \xff\n");
+    let e = site.single_error();
+    assert_eq!(e.kind, ErrorKind::InvalidUtf8 { offset: 21 });
+    assert_eq!(e.location.path, Path::new("content/a.md"));
+    assert_eq!(e.location.line, 4);
+}
+
+#[test]
+fn bom_and_crlf_are_accepted() {
+    let site = Site::new();
+    site.write_bytes(
+        "content/a.md",
+        b"\xef\xbb\xbf---\r\ntitle: A\r\n---\r\n\r\n## Hi there\r\n\r\ntext\r\n",
+    );
+    site.build().unwrap();
+    let html = site.read_out("a/index.html");
+    assert!(html.contains("id=\"hi-there\""));
+}
+
+#[test]
+fn empty_file_is_missing_its_title() {
+    let site = Site::new();
+    site.write("content/a.md", "");
+    assert_eq!(site.single_error().kind, ErrorKind::MissingTitle);
+}
+
+#[test]
+fn unclosed_frontmatter() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\n\n# Body\n");
+    let e = site.single_error();
+    assert_eq!(e.kind, ErrorKind::UnclosedFrontmatter { delimiter: "---" });
+    assert_eq!(e.location.line, 1);
+}
+
+#[test]
+fn yaml_and_toml_errors_are_at_the_files_line() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\ndescription: [oops\n---\n");
+    let e = site.single_error();
+    assert_eq!(e.kind.code(), "frontmatter");
+    assert!(e.location.line >= 3, "{e:?}");
+    let site = Site::new();
+    site.write("content/a.md", "+++\ntitle = \"A\"\nweight = \n+++\n");
+    let e = site.single_error();
+    assert_eq!(e.location.line, 3, "{e:?}");
+}
+
+#[test]
+fn duplicate_urls_name_both_files() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\n");
+    site.write("content/b.md", "---\ntitle: B\nslug: a\n---\n");
+    let e = site.single_error();
+    let text = e.to_string();
+    assert!(text.contains("content/a.md") && text.contains("content/b.md"), "{text}");
+}
+
+#[test]
+fn template_error_names_template_line_and_variable() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\n");
+    site.write(
+        "templates/page.html",
+        "{% extends \"base.html\" %}\n{% block content %}\n<p>{{ page.nope_missing }}</p>\n{% endblock content %}\n",
+    );
+    let e = site.single_error();
+    assert_eq!(e.kind.code(), "template");
+    assert_eq!(e.location.path, Path::new("templates/page.html"));
+    assert_eq!(e.location.line, 3);
+    assert!(e.to_string().contains("nope_missing"), "{e}");
+}
+
+#[test]
+fn output_inside_content_or_equal_to_root_is_refused() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\n");
+    for out in [site.root().join("content/public"), site.root().to_path_buf()] {
+        let errs = build(&BuildOptions {
+            root: site.root().to_path_buf(),
+            out: Some(out),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(errs.0[0].kind.code(), "usage");
+    }
+    assert!(site.root().join("content/a.md").is_file(), "sources intact");
+}
+
+#[test]
+fn unreadable_file_is_named() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\n");
+    // Root can read anything, so a dangling link stands in for an unreadable file.
+    std::os::unix::fs::symlink(site.root().join("nowhere.md"), site.root().join("content/b.md"))
+        .unwrap();
+    let e = site.single_error();
+    assert_eq!(e.kind.code(), "io");
+    assert!(e.location.path.ends_with("content/b.md"), "{e:?}");
+}
+
+#[test]
+fn file_gone_before_it_is_read_is_an_error_not_a_panic() {
+    let root = tempfile::tempdir().unwrap();
+    let errs = docsite::content::load_page(
+        "gone.md",
+        &root.path().join("content/gone.md"),
+        Path::new("content/gone.md"),
+        false,
+    )
+    .unwrap_err();
+    assert_eq!(errs[0].kind.code(), "io");
+    assert_eq!(errs[0].location.path, Path::new("content/gone.md"));
+}
+
+#[test]
+fn symlink_loop_is_reported() {
+    let site = Site::new();
+    site.write("content/docs/a.md", "---\ntitle: A\n---\n");
+    std::os::unix::fs::symlink(site.root().join("content"), site.root().join("content/docs/loop"))
+        .unwrap();
+    let errs = site.build().unwrap_err();
+    assert!(
+        errs.0.iter().any(|e| matches!(e.kind, ErrorKind::SymlinkLoop { .. })),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn huge_page_and_deep_nesting_build() {
+    let site = Site::new();
+    let mut big = String::from("---\ntitle: Big\n---\n");
+    let block = "## Section heading\n\nSome *text* with a [link](https://example.org) and `code`.\n\n- item one\n- item two\n\n";
+    while big.len() < 50 * 1024 * 1024 {
+        big.push_str(block);
+    }
+    site.write("content/big.md", &big);
+    let mut deep = String::from("---\ntitle: Deep\n---\n");
+    for i in 0..10_000 {
+        deep.push_str(&"  ".repeat(i));
+        deep.push_str("- x\n");
+    }
+    deep.push_str(&"> ".repeat(10_000));
+    deep.push_str("quote\n");
+    site.write("content/deep.md", &deep);
+    site.build().unwrap();
+    assert!(site.read_out("big/index.html").len() > 50 * 1024 * 1024);
+}
+
+#[test]
+fn init_creates_a_site_that_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("new-site");
+    docsite::init::init(&root).unwrap();
+    for f in ["docsite.toml", ".gitignore", "content/_index.md"] {
+        assert!(root.join(f).is_file(), "{f}");
+    }
+    build(&BuildOptions {
+        root: root.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(root.join("public/index.html").is_file());
+    // A second init refuses to overwrite.
+    assert!(docsite::init::init(&root).is_err());
+}
+
+#[test]
+fn config_unknown_key_is_an_error_with_suggestion() {
+    let site = Site::new();
+    site.write("docsite.toml", "title = \"x\"\ntitel = \"y\"\n");
+    site.write("content/a.md", "---\ntitle: A\n---\n");
+    let e = site.single_error();
+    assert_eq!(e.location.line, 2);
+    assert_eq!(e.kind.hint().unwrap(), "did you mean `title`?");
+}

@@ -108,7 +108,10 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
             None
         }
     };
-    let content_prefix = format!("{}/", config.folders.content.to_string_lossy().trim_matches('/'));
+    let content_prefix = format!(
+        "{}/",
+        config.folders.content.to_string_lossy().trim_matches('/')
+    );
     let site = match Site::new(config, content, static_files, &content_prefix) {
         Ok(site) => site,
         Err(e) => {
@@ -161,7 +164,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     let root = &opts.root;
     let mut loaded = load(root, opts.base_url.as_deref(), opts.drafts)?;
     let folders = &loaded.site.config.folders;
-    let out = opts.out.clone().unwrap_or_else(|| root.join(&folders.output));
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| root.join(&folders.output));
     let content_dir = root.join(&folders.content);
     let static_dir = root.join(&folders.r#static);
     let templates_dir = root.join(&folders.templates);

@@ -104,13 +104,16 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
     let display = |p: &Path| p.strip_prefix(root).unwrap_or(p).to_path_buf();
 
     if !content_dir.is_dir() {
-        return (content, vec![Error::new(
-            ErrorKind::Io {
-                action: "reading the content folder",
-                message: "no such folder".into(),
-            },
-            Location::file(display(content_dir)),
-        )]);
+        return (
+            content,
+            vec![Error::new(
+                ErrorKind::Io {
+                    action: "reading the content folder",
+                    message: "no such folder".into(),
+                },
+                Location::file(display(content_dir)),
+            )],
+        );
     }
 
     let walker = walkdir::WalkDir::new(content_dir)
@@ -193,7 +196,11 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
             Ok(None) => None,
             Err(mut e) => {
                 errors.append(&mut e);
-                let stem = rel.rsplit('/').next().unwrap_or(rel).trim_end_matches(".md");
+                let stem = rel
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(rel)
+                    .trim_end_matches(".md");
                 Some(Page {
                     source: Source {
                         rel: rel.clone(),
@@ -209,19 +216,16 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
                 })
             }
         };
-        match page {
-            Some(page) => {
-                let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
-                let section = section_of_dir.get(dir).copied().unwrap_or(0);
-                let id = content.pages.len();
-                if name == "_index.md" {
-                    content.sections[section].index = Some(id);
-                } else {
-                    content.sections[section].pages.push(id);
-                }
-                content.pages.push(page);
+        if let Some(page) = page {
+            let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+            let section = section_of_dir.get(dir).copied().unwrap_or(0);
+            let id = content.pages.len();
+            if name == "_index.md" {
+                content.sections[section].index = Some(id);
+            } else {
+                content.sections[section].pages.push(id);
             }
-            None => {}
+            content.pages.push(page);
         }
     }
     (content, errors)
@@ -303,7 +307,11 @@ mod tests {
 
     #[test]
     fn decode_drops_bom_and_crlf() {
-        let t = decode(b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\n".to_vec(), Path::new("a")).unwrap();
+        let t = decode(
+            b"\xef\xbb\xbf---\r\ntitle: x\r\n---\r\n".to_vec(),
+            Path::new("a"),
+        )
+        .unwrap();
         assert_eq!(t, "---\ntitle: x\n---\n");
     }
 

@@ -47,9 +47,7 @@ impl Location {
     pub fn at_offset(path: impl Into<PathBuf>, text: &str, offset: usize, len: usize) -> Self {
         let offset = floor_char_boundary(text, offset.min(text.len()));
         let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[offset..]
-            .find('\n')
-            .map_or(text.len(), |i| offset + i);
+        let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
         let line = text[..line_start].bytes().filter(|&b| b == b'\n').count() + 1;
         let column = text[line_start..offset].chars().count() + 1;
         let source_line = &text[line_start..line_end];
@@ -68,10 +66,13 @@ impl Location {
 
     /// A location at a 1-based line (and optional 1-based column) of `text`.
     pub fn at_line(path: impl Into<PathBuf>, text: &str, line: usize, column: usize) -> Self {
-        let source_line = text.lines().nth(line.saturating_sub(1)).map(|l| l.to_string());
-        let len = source_line
-            .as_deref()
-            .map_or(1, |l| l.chars().count().saturating_sub(column.saturating_sub(1)));
+        let source_line = text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .map(|l| l.to_string());
+        let len = source_line.as_deref().map_or(1, |l| {
+            l.chars().count().saturating_sub(column.saturating_sub(1))
+        });
         Location {
             path: path.into(),
             line,

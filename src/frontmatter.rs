@@ -382,7 +382,10 @@ mod tests {
     #[test]
     fn unclosed_block_is_an_error_at_line_one() {
         let errs = fm("---\ntitle: x\nbody").unwrap_err();
-        assert_eq!(errs[0].kind, ErrorKind::UnclosedFrontmatter { delimiter: "---" });
+        assert_eq!(
+            errs[0].kind,
+            ErrorKind::UnclosedFrontmatter { delimiter: "---" }
+        );
         assert_eq!(errs[0].location.line, 1);
     }
 
@@ -403,7 +406,9 @@ mod tests {
     fn near_miss_key_and_wrong_type_are_errors_with_lines() {
         let errs = fm("---\ntitle: x\ntitel: y\nweight: heavy\n---\n").unwrap_err();
         assert_eq!(errs.len(), 2);
-        assert!(matches!(&errs[0].kind, ErrorKind::UnknownKey { suggestion: Some(s), .. } if s == "title"));
+        assert!(
+            matches!(&errs[0].kind, ErrorKind::UnknownKey { suggestion: Some(s), .. } if s == "title")
+        );
         assert_eq!(errs[0].location.line, 3);
         assert!(matches!(&errs[1].kind, ErrorKind::WrongType { key, .. } if key == "weight"));
         assert_eq!(errs[1].location.line, 4);
@@ -411,9 +416,15 @@ mod tests {
 
     #[test]
     fn missing_and_empty_titles() {
-        assert_eq!(fm("no frontmatter").unwrap_err()[0].kind, ErrorKind::MissingTitle);
+        assert_eq!(
+            fm("no frontmatter").unwrap_err()[0].kind,
+            ErrorKind::MissingTitle
+        );
         assert_eq!(fm("").unwrap_err()[0].kind, ErrorKind::MissingTitle);
-        assert_eq!(fm("---\ntitle: '  '\n---\n").unwrap_err()[0].kind, ErrorKind::EmptyTitle);
+        assert_eq!(
+            fm("---\ntitle: '  '\n---\n").unwrap_err()[0].kind,
+            ErrorKind::EmptyTitle
+        );
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! See `ARCHITECTURE.md` for the map.
 
 #![warn(missing_docs, unreachable_pub)]
+// Errors carry their location and source line so every message can show an excerpt; they are
+// the cold path, so their size is worth more than a smaller `Result`.
+#![allow(clippy::result_large_err)]
 
 pub mod build;
 pub mod config;

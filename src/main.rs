@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use docsite::report::{self, Color};
 
 #[derive(Parser)]
-#[command(name = "docsite", version, about = "Markdown guides in, a fast, accessible docs site out.")]
+#[command(
+    name = "docsite",
+    version,
+    about = "Markdown guides in, a fast, accessible docs site out."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,7 +79,11 @@ fn main() -> ExitCode {
             print_problems(&problems, format, color);
             let n = problems.iter().filter(|e| e.is_error()).count();
             eprintln!("build failed: {n} error(s); the output folder was not changed");
-            if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Command::Init { dir } => match docsite::init::init(&dir) {
             Ok(files) => {

@@ -154,11 +154,9 @@ impl Renderer<'_> {
                 Event::End(TagEnd::Heading(_)) => state.finish_heading(),
                 Event::Start(Tag::CodeBlock(kind)) => {
                     let lang = match kind {
-                        CodeBlockKind::Fenced(info) => info
-                            .split([' ', ',', '{'])
-                            .next()
-                            .unwrap_or("")
-                            .to_string(),
+                        CodeBlockKind::Fenced(info) => {
+                            info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+                        }
                         CodeBlockKind::Indented => String::new(),
                     };
                     state.code = Some((lang, String::new()));
@@ -193,13 +191,22 @@ impl Renderer<'_> {
                     id,
                 }) => {
                     let url = self.reference(
-                        &mut state, RefKind::Link, link_type, &dest_url, from, text, offset,
+                        &mut state,
+                        RefKind::Link,
+                        link_type,
+                        &dest_url,
+                        from,
+                        text,
+                        offset,
                         display,
                     );
                     let external = matches!(
                         link_type,
-                        LinkType::Inline | LinkType::Reference | LinkType::Collapsed
-                            | LinkType::Shortcut | LinkType::Autolink
+                        LinkType::Inline
+                            | LinkType::Reference
+                            | LinkType::Collapsed
+                            | LinkType::Shortcut
+                            | LinkType::Autolink
                     ) && is_external(&url);
                     if self.options.external_links_new_tab && external {
                         let mut tag = String::from("<a href=\"");
@@ -233,7 +240,13 @@ impl Renderer<'_> {
                     id,
                 }) => {
                     let url = self.reference(
-                        &mut state, RefKind::Image, link_type, &dest_url, from, text, offset,
+                        &mut state,
+                        RefKind::Image,
+                        link_type,
+                        &dest_url,
+                        from,
+                        text,
+                        offset,
                         display,
                     );
                     state.push(Event::Start(Tag::Image {
@@ -263,7 +276,9 @@ impl Renderer<'_> {
                         .into(),
                     ));
                 }
-                Event::End(TagEnd::FootnoteDefinition) => state.push(Event::Html("</div>\n".into())),
+                Event::End(TagEnd::FootnoteDefinition) => {
+                    state.push(Event::Html("</div>\n".into()))
+                }
                 Event::TaskListMarker(done) => {
                     // A bare checkbox has no accessible name; say what it stands for.
                     state.push(Event::Html(
@@ -553,13 +568,21 @@ mod tests {
         let r = render("## Intro\n\n## Intro\n\n## Other {#intro-1}\n");
         let ids: Vec<_> = r.headings.iter().map(|h| h.id.as_str()).collect();
         assert_eq!(ids, ["intro", "intro-2", "intro-1"]);
-        assert!(r.html.contains("<h2 id=\"intro\">Intro <a class=\"anchor\" href=\"#intro\""));
+        assert!(
+            r.html
+                .contains("<h2 id=\"intro\">Intro <a class=\"anchor\" href=\"#intro\"")
+        );
     }
 
     #[test]
     fn alerts_become_callouts() {
         let r = render("> [!WARNING]\n> Careful.\n");
-        assert!(r.html.contains("<div class=\"callout callout-warning\" role=\"note\">"), "{}", r.html);
+        assert!(
+            r.html
+                .contains("<div class=\"callout callout-warning\" role=\"note\">"),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("Careful."));
     }
 
@@ -591,7 +614,9 @@ mod tests {
         let md = "> ".repeat(10_000) + "x\n";
         let r = render(&md);
         assert!(r.html.contains('x'));
-        let md = (0..10_000).map(|i| format!("{}- x\n", "  ".repeat(i))).collect::<String>();
+        let md = (0..10_000)
+            .map(|i| format!("{}- x\n", "  ".repeat(i)))
+            .collect::<String>();
         let r = render(&md);
         assert!(r.html.contains("<li>"));
     }

@@ -78,7 +78,11 @@ impl Staging {
             let _ = std::fs::remove_dir(&old);
             if let Err(e) = std::fs::rename(&self.target, &old) {
                 let _ = std::fs::remove_dir_all(&staged);
-                return Err(Error::io("moving the previous site aside", &self.target, &e));
+                return Err(Error::io(
+                    "moving the previous site aside",
+                    &self.target,
+                    &e,
+                ));
             }
             Some(old)
         } else {
@@ -89,7 +93,11 @@ impl Staging {
                 let _ = std::fs::rename(old, &self.target);
             }
             let _ = std::fs::remove_dir_all(&staged);
-            return Err(Error::io("moving the new site into place", &self.target, &e));
+            return Err(Error::io(
+                "moving the new site into place",
+                &self.target,
+                &e,
+            ));
         }
         if let Some(old) = old {
             let _ = std::fs::remove_dir_all(old);
@@ -99,7 +107,11 @@ impl Staging {
 }
 
 /// Refuses output folders that would overwrite or pollute the sources.
-pub fn check_output_dir(root: &Path, out: &Path, guarded: &[(&Path, &'static str)]) -> Result<(), Error> {
+pub fn check_output_dir(
+    root: &Path,
+    out: &Path,
+    guarded: &[(&Path, &'static str)],
+) -> Result<(), Error> {
     let canon = |p: &Path| -> PathBuf {
         // The output may not exist yet: canonicalise its nearest existing ancestor.
         let mut existing = p.to_path_buf();
@@ -165,7 +177,10 @@ mod tests {
         s.write("a/b/index.html", b"new").unwrap();
         s.commit().unwrap();
         assert!(!target.join("old.html").exists());
-        assert_eq!(std::fs::read_to_string(target.join("a/b/index.html")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a/b/index.html")).unwrap(),
+            "new"
+        );
         // No temporary folders are left behind.
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);

@@ -98,12 +98,15 @@ impl<'a> Renderer<'a> {
         keys.extend((0..site.sections.len()).map(|s| (s, 0)));
         keys.sort_unstable();
         keys.dedup();
-        let rendered: Vec<Result<((usize, usize), String), Error>> = keys
+        type Window = ((usize, usize), String);
+        let rendered: Vec<Result<Window, Error>> = keys
             .par_iter()
             .map(|&(s, c)| {
                 let mut ctx = tera::Context::new();
                 ctx.insert("nav", &site.sidebar(s, c));
-                theme.render("partials/sidebar.html", &ctx).map(|h| ((s, c), h))
+                theme
+                    .render("partials/sidebar.html", &ctx)
+                    .map(|h| ((s, c), h))
             })
             .collect();
         let mut sidebars = HashMap::new();
@@ -232,15 +235,12 @@ impl<'a> Renderer<'a> {
             "sidebar",
             &self.sidebar(self.site.sidebar_key(p), &page.url),
         );
-        let html = self
-            .theme
-            .render(template, &ctx)
-            .map_err(|mut e| {
-                if e.location.path.as_os_str().is_empty() {
-                    e.location.path = node.page.source.display.clone();
-                }
-                e
-            })?;
+        let html = self.theme.render(template, &ctx).map_err(|mut e| {
+            if e.location.path.as_os_str().is_empty() {
+                e.location.path = node.page.source.display.clone();
+            }
+            e
+        })?;
         Ok((output_path(&node.url), html))
     }
 
@@ -283,7 +283,10 @@ impl<'a> Renderer<'a> {
         ctx.insert("next", &Option::<NavLink>::None);
         ctx.insert("sidebar", &self.sidebar((s, 0), &url));
         let template = if s == 0 { "index.html" } else { "section.html" };
-        Ok((output_path(&section.url), self.theme.render(template, &ctx)?))
+        Ok((
+            output_path(&section.url),
+            self.theme.render(template, &ctx)?,
+        ))
     }
 
     /// The 404 page.
@@ -344,7 +347,13 @@ impl<'a> Renderer<'a> {
             xml.push_str("  <url><loc>");
             let _ = escape_html(&mut xml, &self.site.permalink(&node.url));
             xml.push_str("</loc>");
-            if let Some(d) = node.page.meta.updated.as_ref().or(node.page.meta.date.as_ref()) {
+            if let Some(d) = node
+                .page
+                .meta
+                .updated
+                .as_ref()
+                .or(node.page.meta.date.as_ref())
+            {
                 xml.push_str("<lastmod>");
                 let _ = escape_html(&mut xml, d);
                 xml.push_str("</lastmod>");

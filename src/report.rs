@@ -69,7 +69,9 @@ pub fn human(error: &Error, color: Color) -> String {
         );
         if loc.column > 0 {
             let indent = " ".repeat(loc.column - 1);
-            let width = loc.len.clamp(1, 200usize.saturating_sub(loc.column - 1).max(1));
+            let width = loc
+                .len
+                .clamp(1, 200usize.saturating_sub(loc.column - 1).max(1));
             let _ = writeln!(
                 out,
                 "{pad} {bar} {indent}{}",

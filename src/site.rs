@@ -467,9 +467,10 @@ impl Site {
         if let Some(&s) = self.section_by_rel.get(dir) {
             return Some(self.sections[s].url.clone());
         }
-        if let Some(dir) = rel.strip_suffix("/_index.md").or_else(|| {
-            (rel == "_index.md").then_some("")
-        }) {
+        if let Some(dir) = rel
+            .strip_suffix("/_index.md")
+            .or_else(|| (rel == "_index.md").then_some(""))
+        {
             if let Some(&s) = self.section_by_rel.get(dir) {
                 return Some(self.sections[s].url.clone());
             }
@@ -583,7 +584,10 @@ fn has_scheme(target: &str) -> bool {
     match target.find(':') {
         Some(i) if i > 0 => {
             let scheme = &target[..i];
-            scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
@@ -649,7 +653,11 @@ fn percent_decode(s: &str) -> String {
 
 /// A section title from its folder name: `vcs-integration` → `Vcs integration`.
 fn title_from_dir(rel: &str) -> String {
-    let name = rel.rsplit('/').next().unwrap_or(rel).replace(['-', '_'], " ");
+    let name = rel
+        .rsplit('/')
+        .next()
+        .unwrap_or(rel)
+        .replace(['-', '_'], " ");
     let mut chars = name.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().chain(chars).collect(),

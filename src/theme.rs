@@ -64,7 +64,12 @@ impl Theme {
             .collect();
         let mut origins: Vec<(String, PathBuf)> = BUILTIN_TEMPLATES
             .iter()
-            .map(|(n, _)| (n.to_string(), PathBuf::from(format!("(built-in theme)/{n}"))))
+            .map(|(n, _)| {
+                (
+                    n.to_string(),
+                    PathBuf::from(format!("(built-in theme)/{n}")),
+                )
+            })
             .collect();
         let mut errors = Vec::new();
         if templates_dir.is_dir() {

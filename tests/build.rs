@@ -45,7 +45,10 @@ fn basic_fixture_builds_pretty_urls_and_all_outputs() {
     let first = std::fs::read_to_string(out.join("guides/first/index.html")).unwrap();
     assert!(first.contains("<title>First guide · Fixture docs</title>"));
     assert!(first.contains("<meta name=\"description\" content=\"The first guide.\">"));
-    assert!(first.contains("href=\"https://example.org/guides/first/\""), "canonical");
+    assert!(
+        first.contains("href=\"https://example.org/guides/first/\""),
+        "canonical"
+    );
     assert!(first.contains("href=\"/guides/second/#details\""));
     assert!(first.contains("href=\"/reference/options/\""));
     assert!(first.contains("src=\"/guides/flow.png\""));
@@ -109,7 +112,11 @@ fn base_url_with_a_path_prefixes_every_internal_url() {
     }
     // No internal link escapes the base path.
     for cap in first.split("href=\"/").skip(1) {
-        assert!(cap.starts_with("handbook/"), "unprefixed link: /{}", &cap[..40.min(cap.len())]);
+        assert!(
+            cap.starts_with("handbook/"),
+            "unprefixed link: /{}",
+            &cap[..40.min(cap.len())]
+        );
     }
 }
 
@@ -162,13 +169,13 @@ fn bundled_content_builds_with_the_founding_guide_in_detail() {
     ] {
         let src = format!("src=\"/docs/vcs-integration/add-git-provider/{img}.webp\"");
         assert!(html.contains(&src), "image {img}");
-        let file = out
-            .path()
-            .join(format!("site/docs/vcs-integration/add-git-provider/{img}.webp"));
+        let file = out.path().join(format!(
+            "site/docs/vcs-integration/add-git-provider/{img}.webp"
+        ));
         let bytes = std::fs::read(&file).unwrap();
         assert_eq!(&bytes[8..12], b"WEBP", "{img} is a real WebP");
     }
-    assert_eq!(html.matches("<ol>").count() >= 3, true, "ordered lists");
+    assert!(html.matches("<ol>").count() >= 3, "ordered lists");
     assert!(html.contains("<li>Go to <strong>Settings</strong>"));
     // The seed text is unchanged in content/.
     let seed = root.join("../shared/seed/azure-devops.md");
@@ -178,7 +185,11 @@ fn bundled_content_builds_with_the_founding_guide_in_detail() {
         )
         .unwrap();
         let body = |t: &str| t.splitn(3, "---\n").nth(2).unwrap_or("").to_string();
-        assert_eq!(body(&ours), body(&seed), "the founding guide's text must stay unchanged");
+        assert_eq!(
+            body(&ours),
+            body(&seed),
+            "the founding guide's text must stay unchanged"
+        );
     }
 }
 
@@ -189,12 +200,18 @@ fn failed_build_leaves_previous_output_untouched() {
     let out = site.root().join("public");
     site.build().unwrap();
     let before = std::fs::read_to_string(out.join("a/index.html")).unwrap();
-    site.write("content/a.md", "---\ntitle: A\n---\nChanged, with a [broken](./nope.md) link\n");
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\nChanged, with a [broken](./nope.md) link\n",
+    );
     site.write("content/b.md", "---\ntitel: B\n---\n");
     let errs = site.build().unwrap_err();
     // Every problem in every file, not just the first.
     assert_eq!(errs.0.len(), 2, "{errs:?}");
-    assert_eq!(std::fs::read_to_string(out.join("a/index.html")).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(out.join("a/index.html")).unwrap(),
+        before
+    );
     // No temporary folders left beside the output.
     let names: Vec<String> = std::fs::read_dir(site.root())
         .unwrap()
@@ -261,7 +278,10 @@ fn duplicate_urls_name_both_files() {
     site.write("content/b.md", "---\ntitle: B\nslug: a\n---\n");
     let e = site.single_error();
     let text = e.to_string();
-    assert!(text.contains("content/a.md") && text.contains("content/b.md"), "{text}");
+    assert!(
+        text.contains("content/a.md") && text.contains("content/b.md"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -283,7 +303,10 @@ fn template_error_names_template_line_and_variable() {
 fn output_inside_content_or_equal_to_root_is_refused() {
     let site = Site::new();
     site.write("content/a.md", "---\ntitle: A\n---\n");
-    for out in [site.root().join("content/public"), site.root().to_path_buf()] {
+    for out in [
+        site.root().join("content/public"),
+        site.root().to_path_buf(),
+    ] {
         let errs = build(&BuildOptions {
             root: site.root().to_path_buf(),
             out: Some(out),
@@ -300,8 +323,11 @@ fn unreadable_file_is_named() {
     let site = Site::new();
     site.write("content/a.md", "---\ntitle: A\n---\n");
     // Root can read anything, so a dangling link stands in for an unreadable file.
-    std::os::unix::fs::symlink(site.root().join("nowhere.md"), site.root().join("content/b.md"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        site.root().join("nowhere.md"),
+        site.root().join("content/b.md"),
+    )
+    .unwrap();
     let e = site.single_error();
     assert_eq!(e.kind.code(), "io");
     assert!(e.location.path.ends_with("content/b.md"), "{e:?}");
@@ -325,11 +351,16 @@ fn file_gone_before_it_is_read_is_an_error_not_a_panic() {
 fn symlink_loop_is_reported() {
     let site = Site::new();
     site.write("content/docs/a.md", "---\ntitle: A\n---\n");
-    std::os::unix::fs::symlink(site.root().join("content"), site.root().join("content/docs/loop"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        site.root().join("content"),
+        site.root().join("content/docs/loop"),
+    )
+    .unwrap();
     let errs = site.build().unwrap_err();
     assert!(
-        errs.0.iter().any(|e| matches!(e.kind, ErrorKind::SymlinkLoop { .. })),
+        errs.0
+            .iter()
+            .any(|e| matches!(e.kind, ErrorKind::SymlinkLoop { .. })),
         "{errs:?}"
     );
 }

@@ -63,23 +63,31 @@ impl std::fmt::Display for BuildSummary {
     }
 }
 
-/// A loaded site, ready to render: the graph and each page's rendered Markdown.
+/// A loaded site: the graph, each page's rendered Markdown, and every problem found so far.
 #[derive(Debug)]
 pub struct Loaded {
     /// The site root.
     pub root: PathBuf,
     /// The page graph.
     pub site: Site,
-    /// The theme.
-    pub theme: Theme,
+    /// The theme; `None` when a template failed to load (its errors are in `problems`).
+    pub theme: Option<Theme>,
     /// Rendered Markdown, by page index.
     pub bodies: Vec<Rendered>,
-    /// Problems that do not fail the build.
-    pub warnings: Vec<Error>,
+    /// Every problem found while loading, errors and warnings.
+    pub problems: Vec<Error>,
 }
 
-/// Loads and renders the Markdown of the site at `root` (config, theme, content, graph), without
-/// writing anything. Every problem found is returned at once.
+impl Loaded {
+    /// Whether any problem fails a build.
+    pub fn has_errors(&self) -> bool {
+        self.problems.iter().any(Error::is_error)
+    }
+}
+
+/// Loads the site at `root` (config, theme, content, graph, Markdown) without writing anything.
+/// Problems in pages and templates are collected into [`Loaded::problems`]; `Err` only when the
+/// site cannot be loaded at all (a broken `docsite.toml`, no content folder).
 pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded, Errors> {
     let mut config = Config::load(root).map_err(Errors)?;
     if let Some(b) = base_url {
@@ -95,30 +103,34 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
             .into());
         }
     }
-    let mut errors = Vec::new();
-    let theme = Theme::load(root, &root.join(&config.folders.templates));
     let content_dir = root.join(&config.folders.content);
-    let static_files = list_static(root, &root.join(&config.folders.r#static), &mut errors);
-    let (content, content_errors) = content::load(root, &content_dir, drafts);
-    errors.extend(content_errors);
-    let theme = match theme {
+    if !content_dir.is_dir() {
+        return Err(Error::new(
+            crate::error::ErrorKind::Io {
+                action: "reading the content folder",
+                message: "no such folder (create it, or set `[folders] content`)".into(),
+            },
+            crate::error::Location::file(content_dir.strip_prefix(root).unwrap_or(&content_dir)),
+        )
+        .into());
+    }
+    let mut problems = Vec::new();
+    let theme = match Theme::load(root, &root.join(&config.folders.templates)) {
         Ok(t) => Some(t),
         Err(e) => {
-            errors.extend(e);
+            problems.extend(e);
             None
         }
     };
+    let static_files = list_static(root, &root.join(&config.folders.r#static), &mut problems);
+    let (content, content_errors) = content::load(root, &content_dir, drafts);
+    problems.extend(content_errors);
     let content_prefix = format!(
         "{}/",
         config.folders.content.to_string_lossy().trim_matches('/')
     );
-    let site = match Site::new(config, content, static_files, &content_prefix) {
-        Ok(site) => site,
-        Err(e) => {
-            errors.extend(e);
-            return Err(Errors(errors));
-        }
-    };
+    let (site, site_errors) = Site::new(config, content, static_files, &content_prefix);
+    problems.extend(site_errors);
 
     let highlighter = site.config.markdown.highlight.then(Highlighter::new);
     let md = markdown::Renderer {
@@ -138,24 +150,19 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
         })
         .collect();
     for b in &bodies {
-        errors.extend(b.errors.iter().cloned());
+        problems.extend(b.errors.iter().cloned());
     }
-    let (errs, warnings): (Vec<Error>, Vec<Error>) = errors.into_iter().partition(Error::is_error);
-    let theme = match theme {
-        Some(t) if errs.is_empty() => t,
-        _ => {
-            let mut all = errs;
-            all.extend(warnings);
-            return Err(Errors(all));
-        }
-    };
-    Ok(Loaded {
+    let mut loaded = Loaded {
         root: root.to_path_buf(),
         site,
         theme,
         bodies,
-        warnings,
-    })
+        problems,
+    };
+    let findings = crate::check::check(&loaded);
+    loaded.problems.extend(findings);
+    crate::check::apply_severities(&loaded.site.config.check, &mut loaded.problems);
+    Ok(loaded)
 }
 
 /// Builds the site described by `opts`.
@@ -163,6 +170,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     let start = Instant::now();
     let root = &opts.root;
     let mut loaded = load(root, opts.base_url.as_deref(), opts.drafts)?;
+    if loaded.has_errors() {
+        return Err(Errors(loaded.problems));
+    }
     let folders = &loaded.site.config.folders;
     let out = opts
         .out
@@ -187,7 +197,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     Ok(BuildSummary {
         pages,
         assets,
-        warnings: loaded.warnings,
+        warnings: loaded.problems,
         elapsed: start.elapsed(),
         out,
     })
@@ -220,7 +230,11 @@ fn write_site(loaded: &mut Loaded, staging: &Staging) -> Result<(usize, usize), 
         theme_files.push((name, bytes));
     }
 
-    let renderer = Renderer::new(site, &mut loaded.theme, &asset_urls).map_err(Errors)?;
+    let Some(theme) = loaded.theme.as_mut() else {
+        // Unreachable in practice: a theme that failed to load is an error in `problems`.
+        return Err(Errors(loaded.problems.clone()));
+    };
+    let renderer = Renderer::new(site, theme, &asset_urls).map_err(Errors)?;
     let bodies = &loaded.bodies;
 
     let page_results: Vec<Result<(), Error>> = (0..site.pages.len())

@@ -30,6 +30,8 @@ pub struct Config {
     pub markdown: MarkdownOptions,
     /// Options of the built-in theme.
     pub theme: ThemeOptions,
+    /// Options of the checker.
+    pub check: CheckOptions,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             folders: Folders::default(),
             markdown: MarkdownOptions::default(),
             theme: ThemeOptions::default(),
+            check: CheckOptions::default(),
         }
     }
 }
@@ -120,6 +123,26 @@ impl Default for ThemeOptions {
     }
 }
 
+/// `[check]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckOptions {
+    /// Severity per finding code, e.g. `{ "missing-alt" = "warning", "orphan-page" = "off" }`.
+    pub severity: std::collections::BTreeMap<String, Level>,
+}
+
+/// A configured severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Fails the build.
+    Error,
+    /// Reported only.
+    Warning,
+    /// Not reported.
+    Off,
+}
+
 /// Every valid key, by table, for unknown-key detection.
 const SCHEMA: &[(&str, &[&str])] = &[
     (
@@ -132,8 +155,10 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "folders",
             "markdown",
             "theme",
+            "check",
         ],
     ),
+    ("check", &["severity"]),
     (
         "folders",
         &["content", "templates", "static", "output", "cache"],
@@ -206,6 +231,19 @@ impl Config {
                 },
                 at_key("sidebar_page_size"),
             ));
+        }
+        for code in self.check.severity.keys() {
+            if !crate::error::CODES.contains(&code.as_str()) {
+                errors.push(Error::new(
+                    ErrorKind::UnknownKey {
+                        key: format!("check.severity.{code}"),
+                        suggestion: closest(code, crate::error::CODES.iter().copied())
+                            .map(str::to_string),
+                        context: "finding codes",
+                    },
+                    at_key(code),
+                ));
+            }
         }
         if self.title.trim().is_empty() {
             errors.push(Error::new(

@@ -253,11 +253,11 @@ pub fn load_page(
     let bytes = std::fs::read(path).map_err(|e| vec![Error::io("reading", display, &e)])?;
     let text = decode(bytes, display).map_err(|e| vec![e])?;
     let split = frontmatter::split(&text, display).map_err(|e| vec![e])?;
+    let body_offset = split.body_offset;
     let meta = frontmatter::parse(&text, &split, display)?;
     if meta.draft && !drafts {
         return Ok(None);
     }
-    let body_offset = split.body_offset;
     Ok(Some(Page {
         source: Source {
             rel: rel.to_string(),

@@ -212,6 +212,59 @@ pub enum ErrorKind {
         /// Tera's message.
         message: String,
     },
+    /// A `#fragment` that is no id on the target page.
+    #[error("broken anchor: `{target}` has no element with id `{fragment}`")]
+    BrokenAnchor {
+        /// The link as written.
+        target: String,
+        /// The fragment.
+        fragment: String,
+        /// The closest existing id.
+        suggestion: Option<String>,
+    },
+    /// An image path that only matches a file when case is ignored.
+    #[error("image path differs in case from the file: `{target}` vs `{actual}`")]
+    ImageCaseMismatch {
+        /// The path as written.
+        target: String,
+        /// The file's real path.
+        actual: String,
+    },
+    /// Two elements of one page with the same explicit id.
+    #[error("duplicate id `{id}` on this page")]
+    DuplicateId {
+        /// The id.
+        id: String,
+    },
+    /// An image without alt text.
+    #[error("image `{target}` has no alt text")]
+    MissingAlt {
+        /// The image path.
+        target: String,
+    },
+    /// A heading level skipped (h2 to h4).
+    #[error("heading level skips from h{from} to h{to}")]
+    HeadingSkip {
+        /// The previous level.
+        from: u8,
+        /// This heading's level.
+        to: u8,
+    },
+    /// An h1 in the body: the title is already the page's h1.
+    #[error("second h1: the page title is already the h1")]
+    MultipleH1,
+    /// A capitalised HTML-like tag, which browsers render as nothing.
+    #[error("unknown component `<{name}>`: browsers render it as nothing")]
+    UnknownComponent {
+        /// The tag name.
+        name: String,
+    },
+    /// A page nothing links to and navigation does not list.
+    #[error("orphan page: not in navigation and no page links here")]
+    OrphanPage,
+    /// A file under `content/` nothing references.
+    #[error("unused asset: no page references this file")]
+    UnusedAsset,
     /// A page names a template that does not exist.
     #[error("unknown template `{name}`")]
     UnknownTemplate {
@@ -251,6 +304,15 @@ impl ErrorKind {
             ErrorKind::BrokenLink { .. } => "broken-link",
             ErrorKind::MissingImage { .. } => "missing-image",
             ErrorKind::Template { .. } | ErrorKind::UnknownTemplate { .. } => "template",
+            ErrorKind::BrokenAnchor { .. } => "broken-anchor",
+            ErrorKind::ImageCaseMismatch { .. } => "image-case-mismatch",
+            ErrorKind::DuplicateId { .. } => "duplicate-id",
+            ErrorKind::MissingAlt { .. } => "missing-alt",
+            ErrorKind::HeadingSkip { .. } => "heading-skip",
+            ErrorKind::MultipleH1 => "multiple-h1",
+            ErrorKind::UnknownComponent { .. } => "unknown-component",
+            ErrorKind::OrphanPage => "orphan-page",
+            ErrorKind::UnusedAsset => "unused-asset",
             ErrorKind::UnsafeOutput { .. } | ErrorKind::AlreadyExists { .. } => "usage",
         }
     }
@@ -304,6 +366,29 @@ impl ErrorKind {
             ErrorKind::Template { .. } => {
                 "fix the template, or delete it to use the built-in one".into()
             }
+            ErrorKind::BrokenAnchor {
+                suggestion: Some(s),
+                ..
+            } => format!("did you mean `#{s}`?"),
+            ErrorKind::BrokenAnchor { .. } => {
+                "link to a heading's id (shown by its # link) or to an element's id".into()
+            }
+            ErrorKind::ImageCaseMismatch { actual, .. } => {
+                format!("write the path as `{actual}`: it works on a laptop, not on a case-sensitive server")
+            }
+            ErrorKind::DuplicateId { .. } => "give each heading or element its own id".into(),
+            ErrorKind::MissingAlt { .. } => {
+                "describe the image in the brackets: ![What the screenshot shows](path)".into()
+            }
+            ErrorKind::HeadingSkip { from, .. } => {
+                format!("use h{} here, or add the missing level", from + 1)
+            }
+            ErrorKind::MultipleH1 => "use `##` for sections; the title comes from frontmatter".into(),
+            ErrorKind::UnknownComponent { .. } => {
+                "docsite pages are Markdown, not MDX: use plain Markdown or an alert (> [!NOTE])".into()
+            }
+            ErrorKind::OrphanPage => "link to it from another page, or remove `hide: true`".into(),
+            ErrorKind::UnusedAsset => "reference it from a page, or delete it".into(),
             ErrorKind::UnknownTemplate { .. } => {
                 "use one of the built-in templates (page.html, section.html, index.html) or add the file under templates/".into()
             }
@@ -392,6 +477,28 @@ impl fmt::Display for Errors {
 }
 
 impl std::error::Error for Errors {}
+
+/// Every code a problem can have, for configuring severities.
+pub const CODES: &[&str] = &[
+    "io",
+    "encoding",
+    "frontmatter",
+    "config",
+    "duplicate-url",
+    "broken-link",
+    "broken-anchor",
+    "missing-image",
+    "image-case-mismatch",
+    "duplicate-id",
+    "missing-alt",
+    "heading-skip",
+    "multiple-h1",
+    "unknown-component",
+    "orphan-page",
+    "unused-asset",
+    "template",
+    "usage",
+];
 
 /// The closest candidate to `word` by edit distance, if it is close enough to be a likely typo.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

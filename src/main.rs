@@ -38,6 +38,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Check the site (links, anchors, images, frontmatter, ...) without writing anything.
+    ///
+    /// Exit code 0 when there are no errors, 1 when there are, 2 when the site could not be
+    /// loaded at all.
+    Check {
+        /// The site root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Include pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+        /// How to print findings.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// Create a new site that builds at once.
     Init {
         /// The folder to create it in.
@@ -49,6 +64,7 @@ enum Command {
 enum Format {
     Human,
     Json,
+    Github,
 }
 
 fn main() -> ExitCode {
@@ -85,6 +101,26 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Check {
+            root,
+            drafts,
+            format,
+        } => match docsite::build::load(&root, None, drafts) {
+            Ok(loaded) => {
+                print_problems(&loaded.problems, format, color);
+                eprintln!("{}", report::summary(&loaded.problems));
+                if loaded.has_errors() {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(errors) => {
+                print_problems(&errors.0, format, color);
+                eprintln!("the site could not be loaded");
+                ExitCode::from(2)
+            }
+        },
         Command::Init { dir } => match docsite::init::init(&dir) {
             Ok(files) => {
                 for f in files {
@@ -102,11 +138,12 @@ fn main() -> ExitCode {
 }
 
 fn print_problems(problems: &[docsite::Error], format: Format, color: Color) {
-    if problems.is_empty() {
+    if problems.is_empty() && !matches!(format, Format::Json) {
         return;
     }
     match format {
         Format::Human => eprintln!("{}", report::human_all(problems, color)),
         Format::Json => println!("{}", report::json(problems)),
+        Format::Github => print!("{}", report::github(problems)),
     }
 }

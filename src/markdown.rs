@@ -34,6 +34,11 @@ pub enum Resolved {
     Url(String),
     /// Left as written: another site, a `mailto:`, a bare `#fragment`.
     External,
+    /// A file matches only when case is ignored (works on a laptop, breaks on a server).
+    CaseMismatch {
+        /// The target as it should be written.
+        actual: String,
+    },
     /// Internal, but nothing is there; maybe something close is.
     Missing {
         /// The closest existing target.
@@ -56,6 +61,12 @@ pub struct Heading {
     pub id: String,
     /// Its text, without markup.
     pub title: String,
+    /// Byte offset in the page's source text.
+    #[serde(skip)]
+    pub offset: usize,
+    /// Whether the id was written explicitly (`{#id}`).
+    #[serde(skip)]
+    pub explicit: bool,
 }
 
 /// A link or image of the page, as written and as resolved.
@@ -67,6 +78,17 @@ pub struct Reference {
     pub target: String,
     /// What it resolved to.
     pub resolved: Resolved,
+    /// Byte offset in the page's source text.
+    pub offset: usize,
+    /// For images: the alt text.
+    pub alt: Option<String>,
+}
+
+/// Something found in raw HTML: an `id` attribute or a capitalised tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHtmlItem {
+    /// The id value or the tag name.
+    pub name: String,
     /// Byte offset in the page's source text.
     pub offset: usize,
 }
@@ -82,6 +104,12 @@ pub struct Rendered {
     pub references: Vec<Reference>,
     /// Problems found while rendering (broken links, missing images).
     pub errors: Vec<Error>,
+    /// `id="..."` attributes in raw HTML.
+    pub html_ids: Vec<RawHtmlItem>,
+    /// Capitalised tags in raw HTML (`<HintBlock>`), which browsers render as nothing.
+    pub components: Vec<RawHtmlItem>,
+    /// `src` and `href` values in raw HTML.
+    pub raw_urls: Vec<RawHtmlItem>,
 }
 
 /// What rendering a page needs besides its text.
@@ -120,6 +148,11 @@ impl Renderer<'_> {
             code: None,
             link_is_raw: false,
             footnotes: HashMap::new(),
+            footnote_refs: HashSet::new(),
+            image_alt: None,
+            html_ids: Vec::new(),
+            components: Vec::new(),
+            raw_urls: Vec::new(),
         };
         // Explicit ids claim their names first, so an automatic id never takes one.
         let explicit: Vec<String> = Parser::new_ext(body, opts)
@@ -140,6 +173,7 @@ impl Renderer<'_> {
                     attrs,
                 }) => {
                     state.heading = Some(HeadingState {
+                        offset,
                         level,
                         id: id.map(|s| s.to_string()),
                         classes: classes.iter().map(|c| c.to_string()).collect(),
@@ -255,13 +289,43 @@ impl Renderer<'_> {
                         title,
                         id,
                     }));
+                    state.image_alt = Some(String::new());
+                }
+                Event::End(TagEnd::Image) => {
+                    if let (Some(alt), Some(r)) =
+                        (state.image_alt.take(), state.references.last_mut())
+                    {
+                        r.alt = Some(alt);
+                    }
+                    state.push(Event::End(TagEnd::Image));
+                }
+                Event::Html(ref raw) | Event::InlineHtml(ref raw) => {
+                    scan_raw_html(
+                        raw,
+                        offset,
+                        &mut state.html_ids,
+                        &mut state.components,
+                        &mut state.raw_urls,
+                    );
+                    state.push(event);
                 }
                 Event::FootnoteReference(label) => {
                     let n = state.footnote_number(&label);
                     let id = footnote_id(&label);
+                    // Only the first reference carries the back-link target: ids are unique.
+                    let first = state.footnote_refs.insert(id.clone());
+                    let anchor = if first {
+                        state.html_ids.push(RawHtmlItem {
+                            name: format!("fnref-{id}"),
+                            offset,
+                        });
+                        format!(" id=\"fnref-{id}\"")
+                    } else {
+                        String::new()
+                    };
                     state.push(Event::Html(
                         format!(
-                            "<sup class=\"footnote-reference\"><a href=\"#fn-{id}\" id=\"fnref-{id}\">{n}</a></sup>"
+                            "<sup class=\"footnote-reference\"><a href=\"#fn-{id}\"{anchor}>{n}</a></sup>"
                         )
                         .into(),
                     ));
@@ -269,6 +333,10 @@ impl Renderer<'_> {
                 Event::Start(Tag::FootnoteDefinition(label)) => {
                     let n = state.footnote_number(&label);
                     let id = footnote_id(&label);
+                    state.html_ids.push(RawHtmlItem {
+                        name: format!("fn-{id}"),
+                        offset,
+                    });
                     state.push(Event::Html(
                         format!(
                             "<div class=\"footnote-definition\" id=\"fn-{id}\"><sup class=\"footnote-definition-label\"><a href=\"#fnref-{id}\" aria-label=\"Back to reference {n}\">{n}</a></sup>\n"
@@ -294,11 +362,17 @@ impl Renderer<'_> {
                     if let Some(h) = state.heading.as_mut() {
                         h.text.push_str(&t);
                     }
+                    if let Some(alt) = state.image_alt.as_mut() {
+                        alt.push_str(&t);
+                    }
                     state.push(Event::Text(t));
                 }
                 Event::Code(t) => {
                     if let Some(h) = state.heading.as_mut() {
                         h.text.push_str(&t);
+                    }
+                    if let Some(alt) = state.image_alt.as_mut() {
+                        alt.push_str(&t);
                     }
                     state.push(Event::Code(t));
                 }
@@ -312,6 +386,9 @@ impl Renderer<'_> {
             headings: state.headings,
             references: state.references,
             errors: state.errors,
+            html_ids: state.html_ids,
+            components: state.components,
+            raw_urls: state.raw_urls,
         }
     }
 
@@ -334,6 +411,24 @@ impl Renderer<'_> {
         let url = match &resolved {
             Resolved::Url(u) => u.clone(),
             Resolved::External => dest.to_string(),
+            Resolved::CaseMismatch { actual } => {
+                let loc = target_location(display, text, offset, dest);
+                let target = dest.to_string();
+                state.errors.push(Error::new(
+                    match kind {
+                        RefKind::Image => ErrorKind::ImageCaseMismatch {
+                            target,
+                            actual: actual.clone(),
+                        },
+                        RefKind::Link => ErrorKind::BrokenLink {
+                            target,
+                            suggestion: Some(actual.clone()),
+                        },
+                    },
+                    loc,
+                ));
+                dest.to_string()
+            }
             Resolved::Missing { suggestion } => {
                 let target = dest.to_string();
                 let loc = target_location(display, text, offset, dest);
@@ -356,6 +451,7 @@ impl Renderer<'_> {
             target: dest.to_string(),
             resolved,
             offset,
+            alt: None,
         });
         url
     }
@@ -414,6 +510,7 @@ fn callout(kind: BlockQuoteKind) -> (&'static str, &'static str) {
 }
 
 struct HeadingState<'a> {
+    offset: usize,
     level: HeadingLevel,
     id: Option<String>,
     classes: Vec<String>,
@@ -433,6 +530,11 @@ struct State<'a> {
     code: Option<(String, String)>,
     link_is_raw: bool,
     footnotes: HashMap<String, usize>,
+    footnote_refs: HashSet<String>,
+    image_alt: Option<String>,
+    html_ids: Vec<RawHtmlItem>,
+    components: Vec<RawHtmlItem>,
+    raw_urls: Vec<RawHtmlItem>,
 }
 
 impl<'a> State<'a> {
@@ -455,6 +557,7 @@ impl<'a> State<'a> {
         };
         let level = h.level as u8;
         let title = h.text.trim().to_string();
+        let explicit = h.id.is_some();
         let id = match h.id {
             Some(id) => id,
             None => {
@@ -498,8 +601,80 @@ impl<'a> State<'a> {
         }
         html.push_str(&format!("</h{level}>\n"));
         self.out.push(Event::Html(CowStr::from(html)));
-        self.headings.push(Heading { level, id, title });
+        self.headings.push(Heading {
+            level,
+            id,
+            title,
+            offset: h.offset,
+            explicit,
+        });
     }
+}
+
+/// Finds `id` attributes and capitalised tags in a piece of raw HTML.
+fn scan_raw_html(
+    raw: &str,
+    offset: usize,
+    ids: &mut Vec<RawHtmlItem>,
+    components: &mut Vec<RawHtmlItem>,
+    urls: &mut Vec<RawHtmlItem>,
+) {
+    for (i, _) in raw.match_indices('<') {
+        let name: String = raw[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+            .collect();
+        if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            components.push(RawHtmlItem {
+                name,
+                offset: offset + i,
+            });
+        }
+    }
+    for (value, i) in attribute_values(raw, "id") {
+        ids.push(RawHtmlItem {
+            name: value,
+            offset: offset + i,
+        });
+    }
+    for attr in ["src", "href"] {
+        for (value, i) in attribute_values(raw, attr) {
+            urls.push(RawHtmlItem {
+                name: value,
+                offset: offset + i,
+            });
+        }
+    }
+}
+
+/// Values of attribute `name` in raw HTML, with their byte positions.
+fn attribute_values(raw: &str, name: &str) -> Vec<(String, usize)> {
+    let bytes = raw.as_bytes();
+    let pattern = format!("{name}=");
+    let mut out = Vec::new();
+    for (i, _) in raw.match_indices(&pattern) {
+        // Only a whole attribute name: `data-id=` or `grid=` are not ids.
+        let before = if i == 0 { b' ' } else { bytes[i - 1] };
+        if !before.is_ascii_whitespace() {
+            continue;
+        }
+        let rest = &raw[i + pattern.len()..];
+        let (quote, rest) = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => (Some(q), &rest[1..]),
+            _ => (None, rest),
+        };
+        let value: String = match quote {
+            Some(q) => rest.chars().take_while(|&c| c != q).collect(),
+            None => rest
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '>')
+                .collect(),
+        };
+        if !value.is_empty() {
+            out.push((value, i));
+        }
+    }
+    out
 }
 
 /// Footnote ids get a prefix so that `[^1]` can never collide with a heading id.

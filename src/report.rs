@@ -91,20 +91,73 @@ pub fn human(error: &Error, color: Color) -> String {
     out
 }
 
-/// Renders every problem for people, errors first, then a blank line between each.
+/// Renders every problem for people, grouped by file and in line order, a blank line between
+/// each.
 pub fn human_all(errors: &[Error], color: Color) -> String {
     let mut sorted: Vec<&Error> = errors.iter().collect();
     sorted.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.location.path.cmp(&b.location.path))
+        a.location
+            .path
+            .cmp(&b.location.path)
             .then_with(|| a.location.line.cmp(&b.location.line))
+            .then_with(|| a.location.column.cmp(&b.location.column))
     });
     sorted
         .into_iter()
         .map(|e| human(e, color))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// One line saying how many errors and warnings there are, in how many files.
+pub fn summary(errors: &[Error]) -> String {
+    let n_err = errors.iter().filter(|e| e.is_error()).count();
+    let n_warn = errors.len() - n_err;
+    let files: std::collections::HashSet<_> = errors.iter().map(|e| &e.location.path).collect();
+    format!(
+        "{n_err} error{}, {n_warn} warning{} in {} file{}",
+        if n_err == 1 { "" } else { "s" },
+        if n_warn == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    )
+}
+
+/// Renders problems as GitHub Actions workflow commands, one per line.
+pub fn github(errors: &[Error]) -> String {
+    // Workflow command values escape `%`, CR and LF; properties also `:` and `,`.
+    fn data(s: &str) -> String {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    }
+    fn prop(s: &str) -> String {
+        data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    let mut out = String::new();
+    for e in errors {
+        let level = match e.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let loc = &e.location;
+        let mut props = format!("file={}", prop(&loc.path.display().to_string()));
+        if loc.line > 0 {
+            props.push_str(&format!(",line={}", loc.line));
+            if loc.column > 0 {
+                props.push_str(&format!(",col={}", loc.column));
+            }
+        }
+        props.push_str(&format!(",title={}", prop(e.kind.code())));
+        let mut message = e.kind.to_string();
+        if let Some(h) = e.kind.hint() {
+            message.push_str(" (");
+            message.push_str(&h);
+            message.push(')');
+        }
+        let _ = writeln!(out, "::{level} {props}::{}", data(&message));
+    }
+    out
 }
 
 /// The machine-readable form of one problem. The field set is stable; see `docs/guide/commands`.
@@ -167,6 +220,22 @@ mod tests {
             out,
             "error[frontmatter]: unknown key `titel`\n --> content/a.md:2:1\n  |\n2 | titel: Hello\n  | ^^^^^\n  = help: did you mean `title`?\n"
         );
+    }
+
+    #[test]
+    fn github_annotations_escape_their_values() {
+        let e = Error::new(
+            ErrorKind::MissingTitle,
+            Location::at_line("content/a,b.md", "x", 1, 1),
+        );
+        let out = github(&[e]);
+        assert!(
+            out.starts_with(
+                "::error file=content/a%2Cb.md,line=1,col=1,title=frontmatter::missing"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("%0A"), "multi-line hints are escaped: {out}");
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub struct Site {
     /// Pages in reading order (previous/next).
     pub reading_order: Vec<usize>,
     page_by_rel: HashMap<String, usize>,
+    page_by_url: HashMap<String, usize>,
     section_by_rel: HashMap<String, usize>,
     asset_by_rel: HashMap<String, usize>,
     urls: HashSet<String>,
@@ -110,13 +111,14 @@ pub struct NavNode {
 }
 
 impl Site {
-    /// Builds the graph, reporting duplicate URLs.
+    /// Builds the graph. Duplicate URLs are returned as problems; the graph is complete anyway,
+    /// so that later stages can report their own problems too.
     pub fn new(
         config: Config,
         content: Content,
         static_files: HashSet<String>,
         content_prefix: &str,
-    ) -> Result<Site, Vec<Error>> {
+    ) -> (Site, Vec<Error>) {
         let base_path = config.base_path();
         let mut errors = Vec::new();
         let mut sections: Vec<SectionNode> = content
@@ -219,9 +221,6 @@ impl Site {
             }
         }
         drop(owner);
-        if !errors.is_empty() {
-            return Err(errors);
-        }
 
         // Section listings, in navigation order.
         let sort_key = |w: Option<i64>, t: &str| (w.is_none(), w.unwrap_or(0), t.to_lowercase());
@@ -262,6 +261,11 @@ impl Site {
             .enumerate()
             .map(|(i, p)| (p.page.source.rel.clone(), i))
             .collect();
+        let page_by_url = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.url.clone(), i))
+            .collect();
         let section_by_rel = sections
             .iter()
             .enumerate()
@@ -280,7 +284,7 @@ impl Site {
                 urls.insert(normalize_url_path(alias));
             }
         }
-        Ok(Site {
+        let site = Site {
             config,
             base_path,
             pages,
@@ -289,11 +293,33 @@ impl Site {
             static_files,
             reading_order,
             page_by_rel,
+            page_by_url,
             section_by_rel,
             asset_by_rel,
             urls,
             content_prefix: content_prefix.to_string(),
-        })
+        };
+        (site, errors)
+    }
+
+    /// The page at a site-relative URL path (`docs/a/`), if any.
+    pub fn page_at(&self, url: &str) -> Option<usize> {
+        self.page_by_url.get(url).copied()
+    }
+
+    /// The content folder as written in links from the site root (`content/`).
+    pub fn content_prefix(&self) -> &str {
+        &self.content_prefix
+    }
+
+    /// Resolves a URL found in raw HTML (`src`, `href`), which is not rewritten.
+    pub fn resolve_raw(&self, from: &str, target: &str) -> Resolved {
+        self.resolve(from, target, RefKind::Link)
+    }
+
+    /// The asset at a content-relative path, if any.
+    pub fn asset_at(&self, rel: &str) -> Option<usize> {
+        self.asset_by_rel.get(rel).copied()
     }
 
     /// A site-relative URL path with the base path in front.
@@ -554,7 +580,7 @@ impl Resolve for Site {
                         .get(from)
                         .map_or("", |&p| self.pages[p].url.as_str());
                     let joined = format!("{page_url}{path}");
-                    normalize(&joined).and_then(|p| {
+                    Some(normalize_clamped(&joined)).and_then(|p| {
                         let url = normalize_url_path(&p);
                         self.urls.contains(&url).then_some(url)
                     })
@@ -572,10 +598,44 @@ impl Resolve for Site {
                 }
                 Resolved::Url(format!("{}{}{}", self.base_path, rel, suffix))
             }
-            None => Resolved::Missing {
-                suggestion: self.suggest(path, kind),
-            },
+            None => {
+                if let Some(actual) = self.case_variant(from, path) {
+                    return Resolved::CaseMismatch { actual };
+                }
+                Resolved::Missing {
+                    suggestion: self.suggest(path, kind),
+                }
+            }
         }
+    }
+}
+
+impl Site {
+    /// An asset whose path equals `path` (relative to `from`, or from the root) but for case.
+    fn case_variant(&self, from: &str, path: &str) -> Option<String> {
+        let rel = match path.strip_prefix('/') {
+            Some(abs) => normalize(abs.strip_prefix(self.content_prefix.as_str())?)?,
+            None => {
+                let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+                normalize(&if dir.is_empty() {
+                    path.to_string()
+                } else {
+                    format!("{dir}/{path}")
+                })?
+            }
+        };
+        self.asset_by_rel
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(&rel) && **k != rel)
+            .map(|k| {
+                let name = k.rsplit('/').next().unwrap_or(k);
+                let written = path.rsplit_once('/').map_or("", |(d, _)| d);
+                if written.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{written}/{name}")
+                }
+            })
     }
 }
 
@@ -616,6 +676,25 @@ fn normalize(path: &str) -> Option<String> {
     Some(s)
 }
 
+/// Resolves `.` and `..` the way a browser does: `..` at the root stays at the root.
+fn normalize_clamped(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    let mut s = out.join("/");
+    if path.ends_with('/') && !s.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
 /// A URL path as the graph stores it: no leading slash, a trailing slash, `index.html` dropped.
 fn normalize_url_path(p: &str) -> String {
     let p = p.trim_start_matches('/');
@@ -630,7 +709,8 @@ fn normalize_url_path(p: &str) -> String {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes; invalid or non-UTF-8 sequences are kept as written.
+pub fn percent_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();
     }

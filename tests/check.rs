@@ -1,0 +1,125 @@
+//! The checker over fixture sites: every valid form gives nothing, every broken form gives
+//! exactly its finding.
+
+mod common;
+
+use common::fixture;
+
+fn findings(name: &str) -> Vec<(String, String, usize)> {
+    let loaded = docsite::build::load(&fixture(name), None, false).unwrap();
+    let mut v: Vec<_> = loaded
+        .problems
+        .iter()
+        .map(|e| {
+            (
+                e.kind.code().to_string(),
+                e.location.path.display().to_string(),
+                e.location.line,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn valid_site_has_no_findings() {
+    assert_eq!(findings("check-valid"), vec![]);
+}
+
+#[test]
+fn broken_site_has_exactly_its_findings() {
+    let expected: Vec<(String, String, usize)> = [
+        ("broken-anchor", "content/_index.md", 6),
+        ("broken-anchor", "content/_index.md", 7),
+        ("broken-anchor", "content/_index.md", 10),
+        ("broken-link", "content/_index.md", 5),
+        ("duplicate-id", "content/docs/a.md", 7),
+        ("duplicate-id", "content/docs/a.md", 9),
+        ("frontmatter", "content/docs/bad.md", 3),
+        ("heading-skip", "content/_index.md", 16),
+        ("image-case-mismatch", "content/_index.md", 8),
+        ("missing-alt", "content/_index.md", 9),
+        ("multiple-h1", "content/_index.md", 14),
+        ("orphan-page", "content/docs/orphan.md", 0),
+        ("unknown-component", "content/_index.md", 12),
+        ("unused-asset", "content/docs/unused.png", 0),
+    ]
+    .into_iter()
+    .map(|(c, f, l)| (c.to_string(), f.to_string(), l))
+    .collect();
+    assert_eq!(findings("check-broken"), expected);
+}
+
+#[test]
+fn severities_are_configurable() {
+    let site = common::Site::new();
+    site.write(
+        "docsite.toml",
+        "[check.severity]\n\"missing-alt\" = \"warning\"\n\"unused-asset\" = \"off\"\n",
+    );
+    site.write("content/a.md", "---\ntitle: A\n---\n![](./x.png)\n");
+    site.write_bytes("content/x.png", b"not really");
+    site.write_bytes("content/y.png", b"unused");
+    let loaded = docsite::build::load(site.root(), None, false).unwrap();
+    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+    assert_eq!(loaded.problems[0].kind.code(), "missing-alt");
+    assert!(!loaded.has_errors());
+}
+
+#[test]
+fn unknown_severity_code_is_a_config_error_with_suggestion() {
+    let site = common::Site::new();
+    site.write("docsite.toml", "[check.severity]\nmissing-alts = \"off\"\n");
+    site.write("content/a.md", "---\ntitle: A\n---\n");
+    let errs = docsite::build::load(site.root(), None, false).unwrap_err();
+    assert_eq!(
+        errs.0[0].kind.hint().unwrap(),
+        "did you mean `missing-alt`?"
+    );
+}
+
+#[test]
+fn many_links_and_odd_urls_give_findings_not_panics() {
+    let site = common::Site::new();
+    let mut md = String::from("---\ntitle: A\n---\n");
+    for i in 0..10_000 {
+        md.push_str(&format!("[l{i}](./missing-{i}.md) "));
+    }
+    md.push_str(&format!("\n\n[long](./{}.md)\n", "x".repeat(100_000)));
+    md.push_str("\n[ctrl](<./a\u{1}b.md>)\n");
+    site.write("content/a.md", &md);
+    let loaded = docsite::build::load(site.root(), None, false).unwrap();
+    let broken = loaded
+        .problems
+        .iter()
+        .filter(|e| e.kind.code() == "broken-link")
+        .count();
+    assert_eq!(broken, 10_002);
+}
+
+#[test]
+fn check_command_exit_codes() {
+    let bin = env!("CARGO_BIN_EXE_docsite");
+    let run = |root: &std::path::Path, format: &str| {
+        std::process::Command::new(bin)
+            .args(["check", "--format", format, "--root"])
+            .arg(root)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&fixture("check-valid"), "human").status.code(), Some(0));
+    let broken = run(&fixture("check-broken"), "json");
+    assert_eq!(broken.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    for f in json.as_array().unwrap() {
+        for key in ["code", "severity", "file", "line", "column", "message"] {
+            assert!(f.get(key).is_some(), "{key} missing in {f}");
+        }
+    }
+    let gh = run(&fixture("check-broken"), "github");
+    let text = String::from_utf8(gh.stdout).unwrap();
+    assert!(text.contains("::error file=content/_index.md,line=5,col=16,title=broken-link::"));
+    let missing = tempfile::tempdir().unwrap();
+    assert_eq!(run(missing.path(), "human").status.code(), Some(2));
+}

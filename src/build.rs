@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::content;
 use crate::error::{Error, Errors};
-use crate::highlight::Highlighter;
+use crate::highlight::{self, Highlighter};
 use crate::markdown::{self, Rendered};
 use crate::output::{self, Staging};
 use crate::render::{Document, Renderer};
@@ -132,7 +132,11 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
     let (site, site_errors) = Site::new(config, content, static_files, &content_prefix);
     problems.extend(site_errors);
 
-    let highlighter = site.config.markdown.highlight.then(Highlighter::new);
+    let highlighter = site.config.markdown.highlight.then(|| {
+        Highlighter::new(Some(highlight::Cache::open(
+            &root.join(&site.config.folders.cache),
+        )))
+    });
     let md = markdown::Renderer {
         options: &site.config.markdown,
         highlighter: highlighter.as_ref(),
@@ -151,6 +155,10 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
         .collect();
     for b in &bodies {
         problems.extend(b.errors.iter().cloned());
+    }
+    if let Some(h) = &highlighter {
+        // Only a cache: a build that cannot write it is slower next time, not wrong.
+        let _ = h.save_cache();
     }
     let mut loaded = Loaded {
         root: root.to_path_buf(),

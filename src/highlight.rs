@@ -49,7 +49,10 @@ const NAMES: &[&str] = &[
 /// Languages, by the name used in injections, with the fence names that select them.
 const LANGUAGES: &[(&str, &[&str])] = &[
     ("rust", &["rust", "rs"]),
-    ("bash", &["bash", "sh", "shell", "console", "zsh", "shell-session"]),
+    (
+        "bash",
+        &["bash", "sh", "shell", "console", "zsh", "shell-session"],
+    ),
     ("json", &["json", "jsonc", "json5"]),
     ("toml", &["toml"]),
     ("yaml", &["yaml", "yml"]),
@@ -400,10 +403,15 @@ mod tests {
     fn known_language_gets_classes_unknown_gets_none() {
         let h = Highlighter::default();
         let html = h.highlight("rs", "fn main() {}\n").unwrap();
-        assert!(html.contains("<span class=\"hl-keyword\">fn</span>"), "{html}");
+        assert!(
+            html.contains("<span class=\"hl-keyword\">fn</span>"),
+            "{html}"
+        );
         assert!(h.highlight("no-such-lang", "x").is_none());
         assert!(h.highlight("", "x").is_none());
-        for lang in ["sh", "toml", "yaml", "json", "ts", "python", "go", "css", "html", "js"] {
+        for lang in [
+            "sh", "toml", "yaml", "json", "ts", "python", "go", "css", "html", "js",
+        ] {
             assert!(h.highlight(lang, "x = 1\n").is_some(), "{lang}");
         }
     }
@@ -420,7 +428,9 @@ mod tests {
     #[test]
     fn no_empty_spans() {
         let h = Highlighter::default();
-        let html = h.highlight("rust", "/// doc\n/// more\nfn a() {}\n").unwrap();
+        let html = h
+            .highlight("rust", "/// doc\n/// more\nfn a() {}\n")
+            .unwrap();
         assert!(!html.contains("\"></span>"), "{html}");
     }
 
@@ -444,7 +454,11 @@ mod tests {
     #[test]
     fn damaged_cache_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("highlight.cache"), b"docsite-highlight-cache-1\nxx").unwrap();
+        std::fs::write(
+            dir.path().join("highlight.cache"),
+            b"docsite-highlight-cache-1\nxx",
+        )
+        .unwrap();
         let h = Highlighter::new(Some(Cache::open(dir.path())));
         assert!(h.highlight("rust", "fn a() {}\n").is_some());
     }

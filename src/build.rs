@@ -115,15 +115,29 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
         .into());
     }
     let mut problems = Vec::new();
-    let theme = match Theme::load(root, &root.join(&config.folders.templates)) {
+    // The highlight cache is read while the sources are: both are I/O-bound.
+    let cache_dir = root.join(&config.folders.cache);
+    let want_cache = config.markdown.highlight;
+    let (cache, (theme, static_files, (content, content_errors))) = std::thread::scope(|s| {
+        let cache = s.spawn(|| want_cache.then(|| highlight::Cache::open(&cache_dir)));
+        let mut static_errors = Vec::new();
+        let theme = Theme::load(root, &root.join(&config.folders.templates));
+        let static_files = list_static(
+            root,
+            &root.join(&config.folders.r#static),
+            &mut static_errors,
+        );
+        let loaded = content::load(root, &content_dir, drafts);
+        problems.extend(static_errors);
+        (cache.join().ok().flatten(), (theme, static_files, loaded))
+    });
+    let theme = match theme {
         Ok(t) => Some(t),
         Err(e) => {
             problems.extend(e);
             None
         }
     };
-    let static_files = list_static(root, &root.join(&config.folders.r#static), &mut problems);
-    let (content, content_errors) = content::load(root, &content_dir, drafts);
     problems.extend(content_errors);
     let content_prefix = format!(
         "{}/",
@@ -132,11 +146,11 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
     let (site, site_errors) = Site::new(config, content, static_files, &content_prefix);
     problems.extend(site_errors);
 
-    let highlighter = site.config.markdown.highlight.then(|| {
-        Highlighter::new(Some(highlight::Cache::open(
-            &root.join(&site.config.folders.cache),
-        )))
-    });
+    let highlighter = site
+        .config
+        .markdown
+        .highlight
+        .then(|| Highlighter::new(cache));
     let md = markdown::Renderer {
         options: &site.config.markdown,
         highlighter: highlighter.as_ref(),

@@ -313,23 +313,27 @@ fn find_empty_span(html: &str) -> Option<usize> {
 #[derive(Debug)]
 pub struct Cache {
     path: PathBuf,
-    entries: HashMap<[u8; 32], String>,
+    /// The whole file, validated as UTF-8 once; entries are ranges of it.
+    data: String,
+    entries: HashMap<[u8; 32], std::ops::Range<usize>>,
     used: Mutex<HashSet<[u8; 32]>>,
     fresh: Mutex<HashMap<[u8; 32], String>>,
 }
 
-const MAGIC: &[u8] = b"docsite-highlight-cache-1\n";
+const MAGIC: &[u8] = b"docsite-highlight-cache-2\n";
 
 impl Cache {
     /// Opens the cache file in `dir` (which need not exist yet).
     pub fn open(dir: &Path) -> Cache {
         let path = dir.join("highlight.cache");
-        let entries = std::fs::read(&path)
+        let (data, entries) = std::fs::read(&path)
             .ok()
-            .and_then(|bytes| parse_cache(&bytes))
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|data| parse_cache(&data).map(|e| (data, e)))
             .unwrap_or_default();
         Cache {
             path,
+            data,
             entries,
             used: Mutex::new(HashSet::new()),
             fresh: Mutex::new(HashMap::new()),
@@ -337,11 +341,11 @@ impl Cache {
     }
 
     fn get(&self, key: &[u8; 32]) -> Option<String> {
-        let html = self.entries.get(key)?;
+        let range = self.entries.get(key)?;
         if let Ok(mut used) = self.used.lock() {
             used.insert(*key);
         }
-        Some(html.clone())
+        self.data.get(range.clone()).map(str::to_string)
     }
 
     fn put(&self, key: [u8; 32], html: &str) {
@@ -369,10 +373,15 @@ impl Cache {
         {
             let mut w = std::io::BufWriter::new(tmp.as_file_mut());
             w.write_all(MAGIC)?;
-            let kept = self.entries.iter().filter(|(k, _)| used.contains(*k));
-            for (key, html) in kept.chain(fresh.iter()) {
-                w.write_all(key)?;
-                w.write_all(&(html.len() as u64).to_le_bytes())?;
+            let kept = self
+                .entries
+                .iter()
+                .filter(|(k, _)| used.contains(*k))
+                .filter_map(|(k, r)| Some((k, self.data.get(r.clone())?)));
+            for (key, html) in kept.chain(fresh.iter().map(|(k, h)| (k, h.as_str()))) {
+                // Hex keys and decimal lengths keep the whole file UTF-8, so it is validated
+                // once when read and entries are slices of it.
+                writeln!(w, "{} {}", blake3::Hash::from(*key).to_hex(), html.len())?;
                 w.write_all(html.as_bytes())?;
             }
             w.flush()?;
@@ -382,15 +391,23 @@ impl Cache {
     }
 }
 
-fn parse_cache(bytes: &[u8]) -> Option<HashMap<[u8; 32], String>> {
-    let mut rest = bytes.strip_prefix(MAGIC)?;
+/// The entries of a cache file: after the magic line, each entry is `HEXKEY LEN\n` followed by
+/// LEN bytes of HTML.
+fn parse_cache(data: &str) -> Option<HashMap<[u8; 32], std::ops::Range<usize>>> {
+    let mut pos = MAGIC.len();
+    if data.as_bytes().get(..pos)? != MAGIC {
+        return None;
+    }
     let mut entries = HashMap::new();
-    while !rest.is_empty() {
-        let key: [u8; 32] = rest.get(..32)?.try_into().ok()?;
-        let len = u64::from_le_bytes(rest.get(32..40)?.try_into().ok()?) as usize;
-        let html = std::str::from_utf8(rest.get(40..40usize.checked_add(len)?)?).ok()?;
-        entries.insert(key, html.to_string());
-        rest = &rest[40 + len..];
+    while pos < data.len() {
+        let line_end = pos + data.get(pos..)?.find('\n')?;
+        let (hex, len) = data.get(pos..line_end)?.split_once(' ')?;
+        let key = *blake3::Hash::from_hex(hex).ok()?.as_bytes();
+        let start = line_end + 1;
+        let end = start.checked_add(len.parse().ok()?)?;
+        data.get(start..end)?;
+        entries.insert(key, start..end);
+        pos = end;
     }
     Some(entries)
 }
@@ -456,7 +473,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("highlight.cache"),
-            b"docsite-highlight-cache-1\nxx",
+            b"docsite-highlight-cache-2\nxx 12\n",
         )
         .unwrap();
         let h = Highlighter::new(Some(Cache::open(dir.path())));

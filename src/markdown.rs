@@ -154,13 +154,20 @@ impl Renderer<'_> {
             components: Vec::new(),
             raw_urls: Vec::new(),
         };
-        // Explicit ids claim their names first, so an automatic id never takes one.
-        let explicit: Vec<String> = Parser::new_ext(body, opts)
-            .filter_map(|e| match e {
-                Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
-                _ => None,
-            })
-            .collect();
+        // Explicit ids claim their names first, so an automatic id never takes one. Only a page
+        // that can have one pays for the extra pass.
+        let explicit: Vec<String> = (if body.contains("{#") {
+            Some(body)
+        } else {
+            None
+        })
+        .into_iter()
+        .flat_map(|body| Parser::new_ext(body, opts))
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
         state.ids.extend(explicit.iter().cloned());
 
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {

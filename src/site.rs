@@ -74,6 +74,9 @@ pub struct Site {
     pub static_files: HashSet<String>,
     /// Pages in reading order (previous/next).
     pub reading_order: Vec<usize>,
+    /// Each page's position in `reading_order`, and in its section's `items`: looked up once
+    /// per page, so kept rather than searched (a search would make a build quadratic).
+    positions: Vec<(Option<usize>, usize)>,
     page_by_rel: HashMap<String, usize>,
     page_by_url: HashMap<String, usize>,
     section_by_rel: HashMap<String, usize>,
@@ -256,6 +259,17 @@ impl Site {
             }
         }
 
+        let mut positions = vec![(None, 0); pages.len()];
+        for (i, &p) in reading_order.iter().enumerate() {
+            positions[p].0 = Some(i);
+        }
+        for s in &sections {
+            for (i, item) in s.items.iter().enumerate() {
+                if let Item::Page(p) = *item {
+                    positions[p].1 = i;
+                }
+            }
+        }
         let page_by_rel = pages
             .iter()
             .enumerate()
@@ -292,6 +306,7 @@ impl Site {
             assets: content.assets,
             static_files,
             reading_order,
+            positions,
             page_by_rel,
             page_by_url,
             section_by_rel,
@@ -386,12 +401,7 @@ impl Site {
         if node.is_index {
             return (node.section, 0);
         }
-        let pos = self.sections[node.section]
-            .items
-            .iter()
-            .position(|&i| i == Item::Page(page))
-            .unwrap_or(0);
-        (node.section, pos / size)
+        (node.section, self.positions[page].1 / size)
     }
 
     /// The sidebar tree for a window: top-level entries, with the sections on the way to the
@@ -473,7 +483,7 @@ impl Site {
 
     /// Previous and next pages in reading order.
     pub fn prev_next(&self, page: usize) -> (Option<NavLink>, Option<NavLink>) {
-        let Some(pos) = self.reading_order.iter().position(|&p| p == page) else {
+        let Some(pos) = self.positions[page].0 else {
             return (None, None);
         };
         let link = |p: usize| self.item_link(Item::Page(p));

@@ -1,7 +1,10 @@
 //! Build benchmark: times `docsite build` on generated corpora.
 //!
 //! ```text
-//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict]
+//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold]
+//!
+//! `--cold` deletes the site's `.docsite-cache` before every run, so every run highlights every
+//! code block again (a first build); without it, runs after the warm-up reuse the cache.
 //! ```
 //!
 //! For each page count (default 1,000 and 10,000) it generates a reproducible corpus (see
@@ -37,6 +40,8 @@ struct Args {
     seed: u64,
     keep: Option<PathBuf>,
     strict: bool,
+    /// Delete the site's cache folder before every run: measures first builds.
+    cold: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -47,6 +52,7 @@ fn parse_args() -> Result<Args, String> {
         seed: 0x00D0_C517_E5EE_D001,
         keep: None,
         strict: false,
+        cold: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -72,10 +78,11 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => a.warmup = value("--warmup")?.parse().map_err(|_| "bad --warmup")?,
             "--seed" => a.seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
             "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
+            "--cold" => a.cold = true,
             "--strict" => a.strict = true,
             "-h" | "--help" => {
                 println!(
-                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict]"
+                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold]"
                 );
                 std::process::exit(0);
             }
@@ -272,6 +279,9 @@ fn bench_one(
         if dest == "disk" {
             // Flush the previous run's writes so each run starts from the same state.
             let _ = Command::new("sync").status();
+        }
+        if args.cold {
+            let _ = std::fs::remove_dir_all(root.join(".docsite-cache"));
         }
         let r = run_build(bin, root, out).map_err(|e| format!("running {}: {e}", bin.display()))?;
         if !r.ok {

@@ -85,12 +85,25 @@ impl Loaded {
     }
 }
 
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Replaces `base_url` from the config.
+    pub base_url: Option<String>,
+    /// Include pages marked `draft: true`.
+    pub drafts: bool,
+    /// Leave code unhighlighted: checking needs no HTML, and highlighting is most of the cost of
+    /// a first build.
+    pub skip_highlight: bool,
+}
+
 /// Loads the site at `root` (config, theme, content, graph, Markdown) without writing anything.
 /// Problems in pages and templates are collected into [`Loaded::problems`]; `Err` only when the
 /// site cannot be loaded at all (a broken `docsite.toml`, no content folder).
-pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded, Errors> {
+pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
+    let drafts = opts.drafts;
     let mut config = Config::load(root).map_err(Errors)?;
-    if let Some(b) = base_url {
+    if let Some(b) = opts.base_url.as_deref() {
         config.base_url = b.to_string();
         if let Err(message) = crate::config::base_path(b) {
             return Err(Error::new(
@@ -117,7 +130,7 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
     let mut problems = Vec::new();
     // The highlight cache is read while the sources are: both are I/O-bound.
     let cache_dir = root.join(&config.folders.cache);
-    let want_cache = config.markdown.highlight;
+    let want_cache = config.markdown.highlight && !opts.skip_highlight;
     let (cache, (theme, static_files, (content, content_errors))) = std::thread::scope(|s| {
         let cache = s.spawn(|| want_cache.then(|| highlight::Cache::open(&cache_dir)));
         let mut static_errors = Vec::new();
@@ -146,11 +159,8 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
     let (site, site_errors) = Site::new(config, content, static_files, &content_prefix);
     problems.extend(site_errors);
 
-    let highlighter = site
-        .config
-        .markdown
-        .highlight
-        .then(|| Highlighter::new(cache));
+    let highlighter =
+        (site.config.markdown.highlight && !opts.skip_highlight).then(|| Highlighter::new(cache));
     let md = markdown::Renderer {
         options: &site.config.markdown,
         highlighter: highlighter.as_ref(),
@@ -191,7 +201,14 @@ pub fn load(root: &Path, base_url: Option<&str>, drafts: bool) -> Result<Loaded,
 pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     let start = Instant::now();
     let root = &opts.root;
-    let mut loaded = load(root, opts.base_url.as_deref(), opts.drafts)?;
+    let mut loaded = load(
+        root,
+        &LoadOptions {
+            base_url: opts.base_url.clone(),
+            drafts: opts.drafts,
+            skip_highlight: false,
+        },
+    )?;
     if loaded.has_errors() {
         return Err(Errors(loaded.problems));
     }

@@ -265,6 +265,14 @@ pub enum ErrorKind {
     /// A file under `content/` nothing references.
     #[error("unused asset: no page references this file")]
     UnusedAsset,
+    /// A link to another site that does not work.
+    #[error("external link `{url}`: {detail}")]
+    ExternalLink {
+        /// The URL.
+        url: String,
+        /// What happened.
+        detail: String,
+    },
     /// A page names a template that does not exist.
     #[error("unknown template `{name}`")]
     UnknownTemplate {
@@ -313,6 +321,7 @@ impl ErrorKind {
             ErrorKind::UnknownComponent { .. } => "unknown-component",
             ErrorKind::OrphanPage => "orphan-page",
             ErrorKind::UnusedAsset => "unused-asset",
+            ErrorKind::ExternalLink { .. } => "external-link",
             ErrorKind::UnsafeOutput { .. } | ErrorKind::AlreadyExists { .. } => "usage",
         }
     }
@@ -389,6 +398,9 @@ impl ErrorKind {
             }
             ErrorKind::OrphanPage => "link to it from another page, or remove `hide: true`".into(),
             ErrorKind::UnusedAsset => "reference it from a page, or delete it".into(),
+            ErrorKind::ExternalLink { .. } => {
+                "fix or remove the link; if the page moved, link to its new address".into()
+            }
             ErrorKind::UnknownTemplate { .. } => {
                 "use one of the built-in templates (page.html, section.html, index.html) or add the file under templates/".into()
             }
@@ -496,6 +508,7 @@ pub const CODES: &[&str] = &[
     "unknown-component",
     "orphan-page",
     "unused-asset",
+    "external-link",
     "template",
     "usage",
 ];

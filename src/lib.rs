@@ -19,6 +19,7 @@ pub mod content;
 pub mod error;
 pub mod frontmatter;
 pub mod highlight;
+pub mod http;
 pub mod init;
 pub mod markdown;
 pub mod output;

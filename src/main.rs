@@ -49,6 +49,9 @@ enum Command {
         /// Include pages marked `draft: true`.
         #[arg(long)]
         drafts: bool,
+        /// Also check links to other sites (results are cached for a day).
+        #[arg(long)]
+        external: bool,
         /// How to print findings.
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
@@ -104,9 +107,30 @@ fn main() -> ExitCode {
         Command::Check {
             root,
             drafts,
+            external,
             format,
-        } => match docsite::build::load(&root, None, drafts) {
-            Ok(loaded) => {
+        } => match docsite::build::load(
+            &root,
+            &docsite::build::LoadOptions {
+                drafts,
+                skip_highlight: true,
+                ..Default::default()
+            },
+        ) {
+            Ok(mut loaded) => {
+                if external {
+                    let links = docsite::check::external_links(&loaded);
+                    let options = docsite::check::external::Options {
+                        cache_dir: Some(root.join(&loaded.site.config.folders.cache)),
+                        ..Default::default()
+                    };
+                    let found = docsite::check::external::check(&links, &options);
+                    loaded.problems.extend(found);
+                    docsite::check::apply_severities(
+                        &loaded.site.config.check,
+                        &mut loaded.problems,
+                    );
+                }
                 print_problems(&loaded.problems, format, color);
                 eprintln!("{}", report::summary(&loaded.problems));
                 if loaded.has_errors() {

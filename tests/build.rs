@@ -65,7 +65,7 @@ fn basic_fixture_builds_pretty_urls_and_all_outputs() {
 
 #[test]
 fn markdown_body_snapshot() {
-    let loaded = docsite::build::load(&fixture("basic"), None, false).unwrap();
+    let loaded = docsite::build::load(&fixture("basic"), &Default::default()).unwrap();
     let i = loaded
         .site
         .pages
@@ -77,7 +77,7 @@ fn markdown_body_snapshot() {
 
 #[test]
 fn sidebar_snapshot() {
-    let loaded = docsite::build::load(&fixture("basic"), None, false).unwrap();
+    let loaded = docsite::build::load(&fixture("basic"), &Default::default()).unwrap();
     let i = loaded
         .site
         .pages

@@ -6,7 +6,7 @@ mod common;
 use common::fixture;
 
 fn findings(name: &str) -> Vec<(String, String, usize)> {
-    let loaded = docsite::build::load(&fixture(name), None, false).unwrap();
+    let loaded = docsite::build::load(&fixture(name), &Default::default()).unwrap();
     let mut v: Vec<_> = loaded
         .problems
         .iter()
@@ -61,7 +61,7 @@ fn severities_are_configurable() {
     site.write("content/a.md", "---\ntitle: A\n---\n![](./x.png)\n");
     site.write_bytes("content/x.png", b"not really");
     site.write_bytes("content/y.png", b"unused");
-    let loaded = docsite::build::load(site.root(), None, false).unwrap();
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
     assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
     assert_eq!(loaded.problems[0].kind.code(), "missing-alt");
     assert!(!loaded.has_errors());
@@ -72,7 +72,7 @@ fn unknown_severity_code_is_a_config_error_with_suggestion() {
     let site = common::Site::new();
     site.write("docsite.toml", "[check.severity]\nmissing-alts = \"off\"\n");
     site.write("content/a.md", "---\ntitle: A\n---\n");
-    let errs = docsite::build::load(site.root(), None, false).unwrap_err();
+    let errs = docsite::build::load(site.root(), &Default::default()).unwrap_err();
     assert_eq!(
         errs.0[0].kind.hint().unwrap(),
         "did you mean `missing-alt`?"
@@ -89,7 +89,7 @@ fn many_links_and_odd_urls_give_findings_not_panics() {
     md.push_str(&format!("\n\n[long](./{}.md)\n", "x".repeat(100_000)));
     md.push_str("\n[ctrl](<./a\u{1}b.md>)\n");
     site.write("content/a.md", &md);
-    let loaded = docsite::build::load(site.root(), None, false).unwrap();
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
     let broken = loaded
         .problems
         .iter()

@@ -5,7 +5,9 @@
 //! Precision matters as much as recall: every rule here has a fixture of valid forms that must
 //! produce nothing.
 
-use std::collections::HashSet;
+pub mod external;
+
+use std::collections::{BTreeMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -254,6 +256,35 @@ fn orphans_and_unused(site: &Site, bodies: &[Rendered]) -> Vec<Error> {
         }
     }
     out
+}
+
+/// Every link to another site (`http`/`https`), once per URL, with every place it appears.
+pub fn external_links(loaded: &Loaded) -> Vec<external::Link> {
+    let mut by_url: BTreeMap<String, Vec<Location>> = BTreeMap::new();
+    for (p, body) in loaded.bodies.iter().enumerate() {
+        let src = &loaded.site.pages[p].page.source;
+        let refs = body
+            .references
+            .iter()
+            .filter(|r| r.resolved == Resolved::External)
+            .map(|r| (r.target.as_str(), r.offset))
+            .chain(body.raw_urls.iter().map(|u| (u.name.as_str(), u.offset)));
+        for (target, offset) in refs {
+            if !(target.starts_with("http://") || target.starts_with("https://")) {
+                continue;
+            }
+            let url = target.split('#').next().unwrap_or(target).to_string();
+            let mut loc = Location::at_offset(&src.display, &src.text, offset, 1);
+            if let Some(i) = src.text.get(offset..).and_then(|t| t.find(target)) {
+                loc = Location::at_offset(&src.display, &src.text, offset + i, target.len());
+            }
+            by_url.entry(url).or_default().push(loc);
+        }
+    }
+    by_url
+        .into_iter()
+        .map(|(url, locations)| external::Link { url, locations })
+        .collect()
 }
 
 fn percent_decode(s: &str) -> String {

@@ -76,9 +76,106 @@ pub struct Loaded {
     pub bodies: Vec<Rendered>,
     /// Every problem found while loading, errors and warnings.
     pub problems: Vec<Error>,
+    /// How it was loaded.
+    pub options: LoadOptions,
+    /// Who links to what (for re-checking after a change).
+    pub links: crate::check::LinkGraph,
+}
+
+/// What [`Loaded::reload_page`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reloaded {
+    /// These pages (the changed one and those linking to it) were re-rendered and re-checked.
+    Pages(Vec<usize>),
+    /// The change reaches beyond the page's body (its URL, title or place in navigation, or the
+    /// file is not a known page): load the whole site again.
+    Site,
 }
 
 impl Loaded {
+    /// Re-reads one page (content-relative path `rel`) after its file changed, re-renders its
+    /// Markdown, and re-checks it and every page that links to it; site-wide findings (orphans,
+    /// unused assets) are recomputed. `problems` is updated in place. The cost depends on the
+    /// page and its links, not on the size of the site (but for the site-wide pass, one scan of
+    /// every page's references).
+    pub fn reload_page(&mut self, rel: &str, highlighter: Option<&Highlighter>) -> Reloaded {
+        let Some(p) = self.site.page_index(rel) else {
+            return Reloaded::Site;
+        };
+        let content_dir = self.root.join(&self.site.config.folders.content);
+        let display = self.site.pages[p].page.source.display.clone();
+        let mut load_errors = Vec::new();
+        match content::load_page(rel, &content_dir.join(rel), &display, self.options.drafts) {
+            Ok(Some(page)) => {
+                let old = &self.site.pages[p].page;
+                if old.failed || affects_graph(&old.meta, &page.meta) {
+                    return Reloaded::Site;
+                }
+                self.site.pages[p].page = page;
+            }
+            Ok(None) => return Reloaded::Site,
+            Err(errors) => {
+                // Keep the last good text in the graph; report what is wrong now.
+                load_errors = errors;
+            }
+        }
+        if load_errors.is_empty() {
+            let md = markdown::Renderer {
+                options: &self.site.config.markdown,
+                highlighter,
+                resolver: &self.site,
+            };
+            let s = &self.site.pages[p].page.source;
+            self.bodies[p] = md.render(&s.text, s.body_offset, &s.rel, &s.display);
+        }
+
+        // Pages whose links point at this one: their anchors may have come or gone.
+        let (touched_pages, touched_assets) = self.links.update(&self.site, p, &self.bodies[p]);
+        let mut affected: Vec<usize> = vec![p];
+        let mut linking: Vec<usize> = self.links.linking_to(p).collect();
+        linking.sort_unstable();
+        affected.extend(linking);
+        let paths: HashSet<PathBuf> = affected
+            .iter()
+            .map(|&q| self.site.pages[q].page.source.display.clone())
+            .collect();
+        let site_wide: HashSet<PathBuf> = touched_pages
+            .iter()
+            .map(|&q| self.site.pages[q].page.source.display.clone())
+            .chain(touched_assets.iter().map(|&a| {
+                PathBuf::from(format!(
+                    "{}{}",
+                    self.site.content_prefix(),
+                    self.site.assets[a].rel
+                ))
+            }))
+            .collect();
+        self.problems.retain(|e| match e.kind.code() {
+            "orphan-page" | "unused-asset" => !site_wide.contains(&e.location.path),
+            // A graph-level problem: only a whole reload can change it.
+            "duplicate-url" => true,
+            _ => !paths.contains(&e.location.path),
+        });
+        let mut fresh = load_errors;
+        for &q in &affected {
+            fresh.extend(self.bodies[q].errors.iter().cloned());
+            fresh.extend(crate::check::check_page(&self.site, q, &self.bodies));
+        }
+        fresh.extend(
+            touched_pages
+                .iter()
+                .filter_map(|&q| self.links.orphan(&self.site, q)),
+        );
+        fresh.extend(
+            touched_assets
+                .iter()
+                .filter_map(|&a| self.links.unused(&self.site, a)),
+        );
+        crate::check::apply_severities(&self.site.config.check, &mut fresh);
+        self.problems.extend(fresh);
+        Reloaded::Pages(affected)
+    }
+
     /// Whether any problem fails a build.
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Error::is_error)
@@ -190,11 +287,30 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
         theme,
         bodies,
         problems,
+        options: opts.clone(),
+        links: Default::default(),
     };
+    loaded.links = crate::check::LinkGraph::new(&loaded.site, &loaded.bodies);
     let findings = crate::check::check(&loaded);
     loaded.problems.extend(findings);
     crate::check::apply_severities(&loaded.site.config.check, &mut loaded.problems);
     Ok(loaded)
+}
+
+/// Whether a frontmatter change reaches beyond the page's own body: its URL, its title or
+/// place in navigation, its redirects. These need the page graph built again.
+fn affects_graph(
+    old: &crate::frontmatter::Frontmatter,
+    new: &crate::frontmatter::Frontmatter,
+) -> bool {
+    old.title != new.title
+        || old.slug != new.slug
+        || old.weight != new.weight
+        || old.sidebar_label != new.sidebar_label
+        || old.hide != new.hide
+        || old.draft != new.draft
+        || old.aliases != new.aliases
+        || old.description != new.description
 }
 
 /// Builds the site described by `opts`.

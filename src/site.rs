@@ -317,6 +317,11 @@ impl Site {
         (site, errors)
     }
 
+    /// The page loaded from a content-relative path (`docs/a.md`), if any.
+    pub fn page_index(&self, rel: &str) -> Option<usize> {
+        self.page_by_rel.get(rel).copied()
+    }
+
     /// The page at a site-relative URL path (`docs/a/`), if any.
     pub fn page_at(&self, url: &str) -> Option<usize> {
         self.page_by_url.get(url).copied()

@@ -123,3 +123,70 @@ fn check_command_exit_codes() {
     let missing = tempfile::tempdir().unwrap();
     assert_eq!(run(missing.path(), "human").status.code(), Some(2));
 }
+
+fn codes(problems: &[docsite::Error]) -> Vec<(String, String, usize)> {
+    let mut v: Vec<_> = problems
+        .iter()
+        .map(|e| {
+            (
+                e.kind.code().to_string(),
+                e.location.path.display().to_string(),
+                e.location.line,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn reloading_one_page_rechecks_it_and_the_pages_linking_to_it() {
+    use docsite::build::{Reloaded, load};
+    let site = common::Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\nSee [b](./b.md#old).\n");
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\n---\n## Old\n\nBack to [a](./a.md).\n",
+    );
+    let mut loaded = load(site.root(), &Default::default()).unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+
+    // The heading is renamed: the link in a.md breaks, though a.md did not change.
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\n---\n## New\n\nBack to [a](./a.md).\n",
+    );
+    let r = loaded.reload_page("b.md", None);
+    let a = loaded.site.page_index("a.md").unwrap();
+    let b = loaded.site.page_index("b.md").unwrap();
+    assert_eq!(r, Reloaded::Pages(vec![b, a]));
+    assert_eq!(
+        codes(&loaded.problems),
+        vec![("broken-anchor".into(), "content/a.md".into(), 4)]
+    );
+    // Same findings as loading the whole site again.
+    let fresh = load(site.root(), &Default::default()).unwrap();
+    assert_eq!(codes(&loaded.problems), codes(&fresh.problems));
+
+    // Broken frontmatter is reported; the last good page stays in the graph.
+    site.write("content/b.md", "---\ntitle: B\nweight: x\n---\n## Old\n");
+    loaded.reload_page("b.md", None);
+    assert!(
+        codes(&loaded.problems).contains(&("frontmatter".into(), "content/b.md".into(), 3)),
+        "{:?}",
+        loaded.problems
+    );
+
+    // Fixed: everything clears.
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\n---\n## Old\n\nBack to [a](./a.md).\n",
+    );
+    loaded.reload_page("b.md", None);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+
+    // A new title changes navigation: that needs the whole site.
+    site.write("content/b.md", "---\ntitle: Bee\n---\n## Old\n");
+    assert_eq!(loaded.reload_page("b.md", None), Reloaded::Site);
+    assert_eq!(loaded.reload_page("nope.md", None), Reloaded::Site);
+}

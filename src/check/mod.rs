@@ -21,12 +21,11 @@ use crate::site::Site;
 pub fn check(loaded: &Loaded) -> Vec<Error> {
     let site = &loaded.site;
     let bodies = &loaded.bodies;
-    let ids: Vec<HashSet<&str>> = bodies.par_iter().map(page_ids).collect();
     let mut findings: Vec<Error> = (0..site.pages.len())
         .into_par_iter()
-        .flat_map_iter(|p| check_page(site, p, &bodies[p], &ids))
+        .flat_map_iter(|p| check_page(site, p, bodies))
         .collect();
-    findings.extend(orphans_and_unused(site, bodies));
+    findings.extend(loaded.links.findings(site));
     findings
 }
 
@@ -49,16 +48,18 @@ pub fn apply_severities(options: &CheckOptions, problems: &mut Vec<Error>) {
     });
 }
 
-/// Ids a link can target on a page: headings, raw HTML ids, footnotes.
-fn page_ids(body: &Rendered) -> HashSet<&str> {
+/// Ids a link can target on a page: headings, raw HTML ids, footnotes. A page has few, so a
+/// scan beats building a set per page.
+fn page_ids(body: &Rendered) -> impl Iterator<Item = &str> + Clone {
     body.headings
         .iter()
         .map(|h| h.id.as_str())
         .chain(body.html_ids.iter().map(|i| i.name.as_str()))
-        .collect()
 }
 
-fn check_page(site: &Site, p: usize, body: &Rendered, ids: &[HashSet<&str>]) -> Vec<Error> {
+/// The findings located in page `p`.
+pub fn check_page(site: &Site, p: usize, bodies: &[Rendered]) -> Vec<Error> {
+    let body = &bodies[p];
     let node = &site.pages[p];
     if node.page.failed {
         return Vec::new();
@@ -143,14 +144,14 @@ fn check_page(site: &Site, p: usize, body: &Rendered, ids: &[HashSet<&str>]) -> 
             continue;
         }
         let target_ids = if hash == 0 {
-            Some(&ids[p])
+            Some(page_ids(body))
         } else {
             match &r.resolved {
                 Resolved::Url(url) => {
                     let path = url.split(['#', '?']).next().unwrap_or("");
                     let rel = path.strip_prefix(site.base_path.as_str()).unwrap_or(path);
                     match site.page_at(rel) {
-                        Some(t) => Some(&ids[t]),
+                        Some(t) => Some(page_ids(&bodies[t])),
                         None if rel.is_empty() || rel.ends_with('/') => None,
                         // A file: only HTML has ids.
                         None => {
@@ -170,7 +171,7 @@ fn check_page(site: &Site, p: usize, body: &Rendered, ids: &[HashSet<&str>]) -> 
             }
         };
         if let Some(target_ids) = target_ids {
-            if !target_ids.contains(fragment.as_str()) {
+            if !target_ids.clone().any(|id| id == fragment) {
                 let mut loc = at(r.offset, 1);
                 if let Some(i) = src
                     .text
@@ -182,8 +183,7 @@ fn check_page(site: &Site, p: usize, body: &Rendered, ids: &[HashSet<&str>]) -> 
                 out.push(Error::new(
                     ErrorKind::BrokenAnchor {
                         target: r.target.clone(),
-                        suggestion: closest(&fragment, target_ids.iter().copied())
-                            .map(str::to_string),
+                        suggestion: closest(&fragment, target_ids).map(str::to_string),
                         fragment,
                     },
                     loc,
@@ -194,68 +194,143 @@ fn check_page(site: &Site, p: usize, body: &Rendered, ids: &[HashSet<&str>]) -> 
     out
 }
 
-/// Pages nothing reaches, and assets nothing uses.
-fn orphans_and_unused(site: &Site, bodies: &[Rendered]) -> Vec<Error> {
-    let mut linked: HashSet<usize> = HashSet::new();
-    let mut used: HashSet<&str> = HashSet::new();
-    let base = site.base_path.as_str();
-    for (p, body) in bodies.iter().enumerate() {
-        for r in &body.references {
-            let Resolved::Url(url) = &r.resolved else {
-                continue;
-            };
-            let path = url.split(['#', '?']).next().unwrap_or("");
-            let rel = path.strip_prefix(base).unwrap_or(path);
-            match site.page_at(rel) {
-                Some(t) if t != p => {
-                    linked.insert(t);
-                }
-                Some(_) => {}
-                None => {
-                    if let Some(a) = site.asset_at(rel) {
-                        used.insert(site.assets[a].rel.as_str());
-                    }
-                }
-            }
+/// Who links to what, kept so that a change to one page re-checks only what it touches.
+#[derive(Debug, Clone, Default)]
+pub struct LinkGraph {
+    /// For each page: the other pages and the assets it links to (each once).
+    outgoing: Vec<(Vec<usize>, Vec<usize>)>,
+    /// For each page: the pages that link to it.
+    incoming: Vec<HashSet<usize>>,
+    /// For each asset: how many pages use it.
+    asset_uses: Vec<usize>,
+    /// Pages listed in navigation.
+    listed: HashSet<usize>,
+}
+
+impl LinkGraph {
+    /// The graph of a loaded site.
+    pub fn new(site: &Site, bodies: &[Rendered]) -> LinkGraph {
+        let outgoing: Vec<(Vec<usize>, Vec<usize>)> = (0..bodies.len())
+            .into_par_iter()
+            .map(|p| targets(site, p, &bodies[p]))
+            .collect();
+        let mut graph = LinkGraph {
+            outgoing: vec![Default::default(); bodies.len()],
+            incoming: vec![HashSet::new(); bodies.len()],
+            asset_uses: vec![0; site.assets.len()],
+            listed: site.reading_order.iter().copied().collect(),
+        };
+        for (p, t) in outgoing.into_iter().enumerate() {
+            graph.set(p, t);
         }
-        for item in &body.raw_urls {
-            if let Resolved::Url(url) = site.resolve_raw(&site.pages[p].page.source.rel, &item.name)
-            {
-                let rel = url.strip_prefix(base).unwrap_or(&url);
-                let rel = rel.split(['#', '?']).next().unwrap_or("");
-                if let Some(a) = site.asset_at(rel) {
-                    used.insert(site.assets[a].rel.as_str());
-                }
-            }
-        }
+        graph
     }
-    let listed: HashSet<usize> = site.reading_order.iter().copied().collect();
-    let mut out = Vec::new();
-    for (p, node) in site.pages.iter().enumerate() {
+
+    fn set(&mut self, p: usize, new: (Vec<usize>, Vec<usize>)) {
+        let (old_pages, old_assets) = std::mem::take(&mut self.outgoing[p]);
+        for q in old_pages {
+            self.incoming[q].remove(&p);
+        }
+        for a in old_assets {
+            self.asset_uses[a] = self.asset_uses[a].saturating_sub(1);
+        }
+        for &q in &new.0 {
+            self.incoming[q].insert(p);
+        }
+        for &a in &new.1 {
+            self.asset_uses[a] += 1;
+        }
+        self.outgoing[p] = new;
+    }
+
+    /// Re-reads page `p`'s links. Returns the pages and assets whose site-wide findings may
+    /// have changed.
+    pub fn update(&mut self, site: &Site, p: usize, body: &Rendered) -> (Vec<usize>, Vec<usize>) {
+        let new = targets(site, p, body);
+        let old = self.outgoing[p].clone();
+        let mut pages: Vec<usize> = old.0.iter().chain(&new.0).copied().collect();
+        let mut assets: Vec<usize> = old.1.iter().chain(&new.1).copied().collect();
+        pages.push(p);
+        pages.sort_unstable();
+        pages.dedup();
+        assets.sort_unstable();
+        assets.dedup();
+        self.set(p, new);
+        (pages, assets)
+    }
+
+    /// The pages that link to `p`.
+    pub fn linking_to(&self, p: usize) -> impl Iterator<Item = usize> + '_ {
+        self.incoming[p].iter().copied()
+    }
+
+    /// The orphan-page finding of page `p`, if it is one.
+    pub fn orphan(&self, site: &Site, p: usize) -> Option<Error> {
+        let node = &site.pages[p];
         let is_home = node.is_index && node.section == 0;
-        if !is_home && !node.page.failed && !listed.contains(&p) && !linked.contains(&p) {
-            out.push(
+        (!is_home && !node.page.failed && !self.listed.contains(&p) && self.incoming[p].is_empty())
+            .then(|| {
                 Error::new(
                     ErrorKind::OrphanPage,
                     Location::file(&node.page.source.display),
                 )
-                .warning(),
-            );
+                .warning()
+            })
+    }
+
+    /// The unused-asset finding of asset `a`, if it is one.
+    pub fn unused(&self, site: &Site, a: usize) -> Option<Error> {
+        (self.asset_uses[a] == 0).then(|| {
+            Error::new(
+                ErrorKind::UnusedAsset,
+                Location::file(format!("{}{}", site.content_prefix(), site.assets[a].rel)),
+            )
+            .warning()
+        })
+    }
+
+    /// Every site-wide finding: orphan pages and unused assets.
+    pub fn findings(&self, site: &Site) -> Vec<Error> {
+        (0..site.pages.len())
+            .filter_map(|p| self.orphan(site, p))
+            .chain((0..site.assets.len()).filter_map(|a| self.unused(site, a)))
+            .collect()
+    }
+}
+
+/// The other pages and the assets page `p` links to, each once.
+fn targets(site: &Site, p: usize, body: &Rendered) -> (Vec<usize>, Vec<usize>) {
+    let base = site.base_path.as_str();
+    let mut pages = Vec::new();
+    let mut assets = Vec::new();
+    let mut add = |url: &str| {
+        let path = url.split(['#', '?']).next().unwrap_or("");
+        let rel = path.strip_prefix(base).unwrap_or(path);
+        match site.page_at(rel) {
+            Some(t) if t != p => pages.push(t),
+            Some(_) => {}
+            None => {
+                if let Some(a) = site.asset_at(rel) {
+                    assets.push(a);
+                }
+            }
+        }
+    };
+    for r in &body.references {
+        if let Resolved::Url(url) = &r.resolved {
+            add(url);
         }
     }
-    let prefix = site.content_prefix();
-    for a in &site.assets {
-        if !used.contains(a.rel.as_str()) {
-            out.push(
-                Error::new(
-                    ErrorKind::UnusedAsset,
-                    Location::file(format!("{prefix}{}", a.rel)),
-                )
-                .warning(),
-            );
+    for item in &body.raw_urls {
+        if let Resolved::Url(url) = site.resolve_raw(&site.pages[p].page.source.rel, &item.name) {
+            add(&url);
         }
     }
-    out
+    pages.sort_unstable();
+    pages.dedup();
+    assets.sort_unstable();
+    assets.dedup();
+    (pages, assets)
 }
 
 /// Every link to another site (`http`/`https`), once per URL, with every place it appears.

@@ -112,10 +112,18 @@ fn check_command_exit_codes() {
     let broken = run(&fixture("check-broken"), "json");
     assert_eq!(broken.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
-    for f in json.as_array().unwrap() {
-        for key in ["code", "severity", "file", "line", "column", "message"] {
-            assert!(f.get(key).is_some(), "{key} missing in {f}");
-        }
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("static/schemas/findings.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(json.as_array().unwrap().len(), 14);
+    // Every code the library knows is in the schema.
+    let codes = &schema["items"]["properties"]["code"]["enum"];
+    for code in docsite::error::CODES {
+        assert!(codes.as_array().unwrap().iter().any(|c| c == code), "{code} not in the schema");
     }
     let gh = run(&fixture("check-broken"), "github");
     let text = String::from_utf8(gh.stdout).unwrap();

@@ -358,9 +358,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     })
 }
 
-/// Renders every document of a loaded site and writes it, with every asset, into `staging`.
-/// Returns the number of pages and of copied files.
-fn write_site(loaded: &mut Loaded, staging: &Staging) -> Result<(usize, usize), Errors> {
+/// Renders every document of a loaded site and writes it, with every asset, into `staging`
+/// (a folder being built, or the preview server's memory). Returns the number of pages and of
+/// copied files.
+pub fn write_site(
+    loaded: &mut Loaded,
+    staging: &impl output::Sink,
+) -> Result<(usize, usize), Errors> {
     let site = &loaded.site;
     let root = &loaded.root;
     // Theme files: the site's own static/ copy wins over the built-in one.

@@ -279,8 +279,13 @@ fn syntax_error(
     let (line, col) = line_col_in_message(message).unwrap_or((1, 1));
     let mut message = message.trim().to_string();
     // The engines' messages embed positions within the block, which would contradict ours.
-    if let Some(i) = message.find(" at line ") {
-        message.truncate(i);
+    for marker in [" at byte ", " at line "] {
+        if let Some(i) = message.find(marker) {
+            message.truncate(i);
+        }
+    }
+    if let Some(rest) = message.strip_prefix("Deserialize error: ") {
+        message = rest.to_string();
     }
     if let Some(rest) = message.strip_prefix("TOML parse error") {
         message = rest

@@ -56,6 +56,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Preview the site: build it into memory, serve it, rebuild and reload on every save.
+    Serve {
+        /// The site root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to listen on.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
     /// Create a new site that builds at once.
     Init {
         /// The folder to create it in.
@@ -145,6 +157,19 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Serve { root, host, port } => {
+            let options = docsite::serve::ServeOptions { root, host, port };
+            let result = docsite::serve::serve(&options, |addr| {
+                eprintln!("serving on http://{addr}/ (Ctrl-C to stop)");
+            });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprint!("{}", report::human(&e, color));
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Init { dir } => match docsite::init::init(&dir) {
             Ok(files) => {
                 for f in files {

@@ -6,6 +6,49 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorKind, Location};
 
+/// Where a rendered site goes: a folder (through [`Staging`]) or memory (the preview server).
+pub trait Sink: Sync {
+    /// Stores one file at `rel` (a `/`-separated path).
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error>;
+    /// Stores a copy of the file at `from` (`display` is its path for messages).
+    fn copy(&self, rel: &str, from: &Path, display: &Path) -> Result<(), Error>;
+}
+
+impl Sink for Staging {
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error> {
+        Staging::write(self, rel, bytes)
+    }
+    fn copy(&self, rel: &str, from: &Path, display: &Path) -> Result<(), Error> {
+        Staging::copy(self, rel, from, display)
+    }
+}
+
+/// A site kept in memory, by output path.
+#[derive(Debug, Default)]
+pub struct Memory {
+    files: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<[u8]>>>,
+}
+
+impl Memory {
+    /// The files, by output path (`docs/a/index.html`).
+    pub fn into_files(self) -> std::collections::HashMap<String, std::sync::Arc<[u8]>> {
+        self.files.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Sink for Memory {
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error> {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(rel.to_string(), bytes.into());
+        }
+        Ok(())
+    }
+    fn copy(&self, rel: &str, from: &Path, display: &Path) -> Result<(), Error> {
+        let bytes = std::fs::read(from).map_err(|e| Error::io("reading", display, &e))?;
+        self.write(rel, &bytes)
+    }
+}
+
 /// A site being written.
 #[derive(Debug)]
 pub struct Staging {

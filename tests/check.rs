@@ -117,13 +117,19 @@ fn check_command_exit_codes() {
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(json.as_array().unwrap().len(), 14);
     // Every code the library knows is in the schema.
     let codes = &schema["items"]["properties"]["code"]["enum"];
     for code in docsite::error::CODES {
-        assert!(codes.as_array().unwrap().iter().any(|c| c == code), "{code} not in the schema");
+        assert!(
+            codes.as_array().unwrap().iter().any(|c| c == code),
+            "{code} not in the schema"
+        );
     }
     let gh = run(&fixture("check-broken"), "github");
     let text = String::from_utf8(gh.stdout).unwrap();
@@ -197,4 +203,22 @@ fn reloading_one_page_rechecks_it_and_the_pages_linking_to_it() {
     site.write("content/b.md", "---\ntitle: Bee\n---\n## Old\n");
     assert_eq!(loaded.reload_page("b.md", None), Reloaded::Site);
     assert_eq!(loaded.reload_page("nope.md", None), Reloaded::Site);
+}
+
+#[test]
+fn links_into_a_page_that_failed_to_load_are_not_reported_as_broken() {
+    let site = common::Site::new();
+    site.write("content/a.md", "---\ntitle: [oops\n---\n## Intro\n");
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\n---\nSee [a](./a.md#intro).\n",
+    );
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    assert_eq!(
+        codes(&loaded.problems),
+        vec![("frontmatter".into(), "content/a.md".into(), 3)],
+        "{:?}",
+        loaded.problems
+    );
+    assert!(!loaded.problems[0].to_string().contains("at byte"));
 }

@@ -151,6 +151,8 @@ pub fn check_page(site: &Site, p: usize, bodies: &[Rendered]) -> Vec<Error> {
                     let path = url.split(['#', '?']).next().unwrap_or("");
                     let rel = path.strip_prefix(site.base_path.as_str()).unwrap_or(path);
                     match site.page_at(rel) {
+                        // A page that failed to load has unknown ids: its own error says so.
+                        Some(t) if site.pages[t].page.failed => continue,
                         Some(t) => Some(page_ids(&bodies[t])),
                         None if rel.is_empty() || rel.ends_with('/') => None,
                         // A file: only HTML has ids.

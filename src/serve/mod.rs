@@ -1,0 +1,531 @@
+//! `docsite serve`: the live preview. The site is built into memory (nothing is written to the
+//! output folder) and served by axum on loopback; a watcher rebuilds it on every save, the
+//! browser reloads itself, and each page shows its own problems.
+//!
+//! Order matters for "no 404 while reloading": the new pages replace the old ones first, then
+//! the reload message goes out. A rebuild that fails keeps serving the last good pages and shows
+//! the errors over them.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use notify::EventKind;
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+
+use crate::build::{self, LoadOptions};
+use crate::error::{Error, ErrorKind, Location};
+use crate::output::Memory;
+
+/// The script every served HTML page gets.
+const LIVE_JS: &str = include_str!("live.js");
+
+/// What to serve and where.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The site root.
+    pub root: PathBuf,
+    /// Address to bind (loopback by default).
+    pub host: String,
+    /// Port (0: any free port).
+    pub port: u16,
+}
+
+/// One built version of the site.
+#[derive(Debug, Default)]
+struct Snapshot {
+    files: HashMap<String, Arc<[u8]>>,
+    /// Page URL → its source file, for the per-page panel.
+    sources: HashMap<String, PathBuf>,
+    problems: Vec<Error>,
+    /// The last rebuild failed: `files` are from the last good one.
+    failed: bool,
+    generation: u64,
+}
+
+struct Shared {
+    snapshot: RwLock<Arc<Snapshot>>,
+    events: broadcast::Sender<String>,
+}
+
+/// A site built into memory.
+struct Built {
+    files: HashMap<String, Arc<[u8]>>,
+    sources: HashMap<String, PathBuf>,
+    problems: Vec<Error>,
+}
+
+/// Builds the site into memory: the files, or the problems that stopped it.
+fn build_in_memory(root: &Path) -> Result<Built, Vec<Error>> {
+    let options = LoadOptions {
+        // The preview is served at the root of its own origin.
+        base_url: Some("/".into()),
+        ..Default::default()
+    };
+    let mut loaded = build::load(root, &options).map_err(|e| e.0)?;
+    // Findings (a broken link, a missing image) are shown on the updated page; only problems
+    // that stop pages from rendering at all keep the last good version on screen.
+    let blocking = loaded.theme.is_none()
+        || loaded.problems.iter().any(|e| {
+            e.is_error()
+                && matches!(
+                    e.kind.code(),
+                    "io" | "encoding" | "frontmatter" | "config" | "template" | "duplicate-url"
+                )
+        });
+    if blocking {
+        return Err(loaded.problems);
+    }
+    let memory = Memory::default();
+    build::write_site(&mut loaded, &memory).map_err(|e| e.0)?;
+    let sources = loaded
+        .site
+        .pages
+        .iter()
+        .map(|p| (loaded.site.url(&p.url), p.page.source.display.clone()))
+        .collect();
+    Ok(Built {
+        files: memory.into_files(),
+        sources,
+        problems: loaded.problems,
+    })
+}
+
+/// Runs the preview server until the process is stopped. `ready` is called with the bound
+/// address once the first build is served.
+pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the server", Path::new("."), &e))?;
+    runtime.block_on(run(options.clone(), ready))
+}
+
+async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Error> {
+    let root = options.root.clone();
+    let start = Instant::now();
+    let first = {
+        let root = root.clone();
+        tokio::task::spawn_blocking(move || build_in_memory(&root))
+            .await
+            .unwrap_or_else(|_| Err(Vec::new()))
+    };
+    let mut snapshot = Snapshot::default();
+    apply(&mut snapshot, first);
+    eprintln!(
+        "built in {} ms{}",
+        start.elapsed().as_millis(),
+        if snapshot.failed {
+            " with errors: fix them and save, the page updates itself"
+        } else {
+            ""
+        }
+    );
+    let (sender, _) = broadcast::channel(64);
+    let shared = Arc::new(Shared {
+        snapshot: RwLock::new(Arc::new(snapshot)),
+        events: sender,
+    });
+
+    let addr = format!("{}:{}", options.host, options.port);
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!(
+                "port {} is in use: choose another with --port",
+                options.port
+            )
+        } else {
+            e.to_string()
+        };
+        Error::new(
+            ErrorKind::Io {
+                action: "listening",
+                message: hint,
+            },
+            Location::file(addr.clone()),
+        )
+    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::io("listening", Path::new(&addr), &e))?;
+
+    let (tx, rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
+    let _watcher = watch(&root, tx)?;
+    tokio::spawn(rebuild_loop(root.clone(), shared.clone(), rx));
+
+    let app = Router::new()
+        .route("/__docsite/events", get(events))
+        .route("/__docsite/status", get(status))
+        .fallback(get(page))
+        .with_state(shared);
+    ready(local);
+    axum::serve(listener, app)
+        .await
+        .map_err(|e| Error::io("serving", Path::new(&addr), &e))
+}
+
+fn apply(snapshot: &mut Snapshot, result: Result<Built, Vec<Error>>) {
+    snapshot.generation += 1;
+    match result {
+        Ok(built) => {
+            snapshot.files = built.files;
+            snapshot.sources = built.sources;
+            snapshot.problems = built.problems;
+            snapshot.failed = false;
+        }
+        Err(problems) => {
+            snapshot.problems = problems;
+            snapshot.failed = true;
+        }
+    }
+}
+
+/// Files whose changes mean nothing to the site: editors' swap and backup files, VCS data.
+fn ignored(path: &Path, root: &Path) -> bool {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    rel.components().any(|c| {
+        let c = c.as_os_str().to_string_lossy();
+        c == ".git"
+            || c == ".docsite-cache"
+            || c == "public"
+            || c == "target"
+            || c == "node_modules"
+    }) || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with('~')
+        || name == "4913"
+        || name.starts_with(".#")
+}
+
+fn watch(
+    root: &Path,
+    tx: mpsc::UnboundedSender<Vec<PathBuf>>,
+) -> Result<
+    notify_debouncer_full::Debouncer<
+        notify::RecommendedWatcher,
+        notify_debouncer_full::RecommendedCache,
+    >,
+    Error,
+> {
+    let root_owned = root.to_path_buf();
+    let mut debouncer = new_debouncer(
+        Duration::from_millis(30),
+        None,
+        move |result: DebounceEventResult| {
+            let Ok(events) = result else { return };
+            let mut paths: Vec<PathBuf> = events
+                .iter()
+                // Our own reads raise access events: counting them would rebuild forever.
+                .filter(|e| {
+                    matches!(
+                        e.event.kind,
+                        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+                    ) && !matches!(
+                        e.event.kind,
+                        EventKind::Modify(notify::event::ModifyKind::Metadata(_))
+                    )
+                })
+                .flat_map(|e| e.event.paths.iter().cloned())
+                .filter(|p| !ignored(p, &root_owned))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            if !paths.is_empty() {
+                let _ = tx.send(paths);
+            }
+        },
+    )
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::Io {
+                action: "watching for changes",
+                message: e.to_string(),
+            },
+            Location::file(root),
+        )
+    })?;
+    debouncer
+        .watch(root, notify::RecursiveMode::Recursive)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Io {
+                    action: "watching for changes",
+                    message: e.to_string(),
+                },
+                Location::file(root),
+            )
+        })?;
+    Ok(debouncer)
+}
+
+async fn rebuild_loop(
+    root: PathBuf,
+    shared: Arc<Shared>,
+    mut rx: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+) {
+    while let Some(mut changed) = rx.recv().await {
+        // A burst (a checkout touching hundreds of files) becomes one rebuild.
+        while let Ok(more) = rx.try_recv() {
+            changed.extend(more);
+        }
+        let start = Instant::now();
+        let result = {
+            let root = root.clone();
+            tokio::task::spawn_blocking(move || build_in_memory(&root))
+                .await
+                .unwrap_or_else(|_| Err(Vec::new()))
+        };
+        let css_only = changed
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "css"));
+        let (generation, failed, problems) = {
+            let mut guard = match shared.snapshot.write() {
+                Ok(g) => g,
+                Err(e) => e.into_inner(),
+            };
+            let mut next = Snapshot {
+                files: guard.files.clone(),
+                sources: guard.sources.clone(),
+                generation: guard.generation,
+                ..Snapshot::default()
+            };
+            apply(&mut next, result);
+            let out = (next.generation, next.failed, next.problems.len());
+            *guard = Arc::new(next);
+            out
+        };
+        // The new pages are in place: only now may browsers reload.
+        let kind = if failed {
+            "failed"
+        } else if css_only {
+            "css"
+        } else {
+            "reload"
+        };
+        let _ = shared.events.send(format!(
+            "{{\"type\":\"{kind}\",\"generation\":{generation}}}"
+        ));
+        let names: Vec<String> = changed
+            .iter()
+            .take(3)
+            .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+            .collect();
+        let more = if changed.len() > 3 {
+            format!(" and {} more", changed.len() - 3)
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{}{more}: {} in {} ms{}",
+            names.join(", "),
+            if failed { "build failed" } else { "rebuilt" },
+            start.elapsed().as_millis(),
+            if problems > 0 {
+                format!(", {problems} problem(s)")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+async fn events(
+    State(shared): State<Arc<Shared>>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let rx = shared.events.subscribe();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(msg) => return Some((Ok(Event::default().data(msg)), rx)),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[derive(Serialize)]
+struct Finding {
+    code: &'static str,
+    message: String,
+    file: String,
+    line: usize,
+    column: usize,
+    hint: Option<String>,
+    source: Option<String>,
+}
+
+impl From<&Error> for Finding {
+    fn from(e: &Error) -> Self {
+        Finding {
+            code: e.kind.code(),
+            message: e.kind.to_string(),
+            file: e.location.path.display().to_string(),
+            line: e.location.line,
+            column: e.location.column,
+            hint: e.kind.hint(),
+            source: e.location.source_line.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Status {
+    generation: u64,
+    failed: bool,
+    errors: Vec<Finding>,
+    findings: Vec<Finding>,
+    total: usize,
+}
+
+async fn status(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let snap = match shared.snapshot.read() {
+        Ok(g) => g.clone(),
+        Err(e) => e.into_inner().clone(),
+    };
+    let page = q.get("page").map(String::as_str).unwrap_or("/");
+    let source = snap.sources.get(page);
+    let status = Status {
+        generation: snap.generation,
+        failed: snap.failed,
+        errors: if snap.failed {
+            snap.problems
+                .iter()
+                .filter(|e| e.is_error())
+                .map(Finding::from)
+                .collect()
+        } else {
+            Vec::new()
+        },
+        findings: snap
+            .problems
+            .iter()
+            .filter(|e| Some(&e.location.path) == source)
+            .map(Finding::from)
+            .collect(),
+        total: snap.problems.len(),
+    };
+    let mut r = axum::Json(status).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    let snap = match shared.snapshot.read() {
+        Ok(g) => g.clone(),
+        Err(e) => e.into_inner().clone(),
+    };
+    let path = crate::site::percent_decode(uri.path());
+    let rel = path.trim_start_matches('/');
+    // Lookups go to the in-memory map, so `..` can never reach the disk; refuse it anyway.
+    if rel.split('/').any(|s| s == "..") || rel.contains('\0') {
+        return not_found(&snap);
+    }
+    let key = if rel.is_empty() || rel.ends_with('/') {
+        format!("{rel}index.html")
+    } else {
+        rel.to_string()
+    };
+    match snap.files.get(&key) {
+        Some(bytes) => file_response(&key, bytes, StatusCode::OK),
+        None if snap.files.contains_key(&format!("{rel}/index.html")) => {
+            Redirect::permanent(&format!("/{rel}/")).into_response()
+        }
+        None => not_found(&snap),
+    }
+}
+
+fn not_found(snap: &Snapshot) -> Response {
+    match snap.files.get("404.html") {
+        Some(bytes) => file_response("404.html", bytes, StatusCode::NOT_FOUND),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn file_response(name: &str, bytes: &Arc<[u8]>, status: StatusCode) -> Response {
+    let mime = mime_type(name);
+    let body: Vec<u8> = if mime.starts_with("text/html") {
+        inject(bytes)
+    } else {
+        bytes.to_vec()
+    };
+    let mut r = (status, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The live script, before `</body>`.
+fn inject(html: &[u8]) -> Vec<u8> {
+    let script = format!("<script>{LIVE_JS}</script>");
+    let text = String::from_utf8_lossy(html);
+    match text.rfind("</body>") {
+        Some(i) => format!("{}{script}{}", &text[..i], &text[i..]).into_bytes(),
+        None => format!("{text}{script}").into_bytes(),
+    }
+}
+
+fn mime_type(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "webp" => "image/webp",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "pdf" => "application/pdf",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_and_vcs_files_are_ignored() {
+        let root = Path::new("/site");
+        for p in [
+            "/site/content/.a.md.swp",
+            "/site/content/a.md~",
+            "/site/content/4913",
+            "/site/.git/index",
+            "/site/.docsite-cache/highlight.cache",
+            "/site/public/index.html",
+        ] {
+            assert!(ignored(Path::new(p), root), "{p}");
+        }
+        assert!(!ignored(Path::new("/site/content/a.md"), root));
+    }
+
+    #[test]
+    fn script_goes_before_the_closing_body() {
+        let out = String::from_utf8(inject(b"<html><body><p>x</p></body></html>")).unwrap();
+        assert!(out.contains("docsite live preview"));
+        assert!(out.ends_with("</body></html>"));
+    }
+}

@@ -7,19 +7,7 @@ use common::fixture;
 
 fn findings(name: &str) -> Vec<(String, String, usize)> {
     let loaded = docsite::build::load(&fixture(name), &Default::default()).unwrap();
-    let mut v: Vec<_> = loaded
-        .problems
-        .iter()
-        .map(|e| {
-            (
-                e.kind.code().to_string(),
-                e.location.path.display().to_string(),
-                e.location.line,
-            )
-        })
-        .collect();
-    v.sort();
-    v
+    codes(&loaded.problems)
 }
 
 #[test]

@@ -110,21 +110,9 @@ impl Rng {
     }
 }
 
-/// The same GitHub-style slug docsite gives a heading (see `markdown::slugify`): lowercase,
-/// alphanumerics, `-` and `_` kept, spaces to `-`, everything else dropped.
+/// The id docsite gives a heading: the corpus links to headings by it.
 pub fn slugify(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.trim().chars() {
-        if c.is_alphanumeric() || c == '-' || c == '_' {
-            out.extend(c.to_lowercase());
-        } else if c == ' ' {
-            out.push('-');
-        }
-    }
-    if out.is_empty() {
-        out.push_str("section");
-    }
-    out
+    docsite::markdown::slugify(text)
 }
 
 fn capitalize(w: &str) -> String {

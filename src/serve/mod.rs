@@ -247,27 +247,21 @@ fn watch(
             }
         },
     )
-    .map_err(|e| {
-        Error::new(
-            ErrorKind::Io {
-                action: "watching for changes",
-                message: e.to_string(),
-            },
-            Location::file(root),
-        )
-    })?;
+    .map_err(|e| watch_error(root, &e))?;
     debouncer
         .watch(root, notify::RecursiveMode::Recursive)
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Io {
-                    action: "watching for changes",
-                    message: e.to_string(),
-                },
-                Location::file(root),
-            )
-        })?;
+        .map_err(|e| watch_error(root, &e))?;
     Ok(debouncer)
+}
+
+fn watch_error(root: &Path, e: &notify::Error) -> Error {
+    Error::new(
+        ErrorKind::Io {
+            action: "watching for changes",
+            message: e.to_string(),
+        },
+        Location::file(root),
+    )
 }
 
 async fn rebuild_loop(

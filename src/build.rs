@@ -358,19 +358,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     })
 }
 
-/// Renders every document of a loaded site and writes it, with every asset, into `staging`
-/// (a folder being built, or the preview server's memory). Returns the number of pages and of
-/// copied files.
-pub fn write_site(
-    loaded: &mut Loaded,
-    staging: &impl output::Sink,
-) -> Result<(usize, usize), Errors> {
-    let site = &loaded.site;
-    let root = &loaded.root;
-    // Theme files: the site's own static/ copy wins over the built-in one.
+/// The theme's files by name, as published.
+pub type ThemeFiles = Vec<(&'static str, Vec<u8>)>;
+
+/// The theme's files as published (the site's own `static/` copy wins over the built-in one)
+/// and their cache-busted URLs for templates (`css`, `js`, `favicon`).
+pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static str, String>) {
     let static_dir = root.join(&site.config.folders.r#static);
-    let mut theme_files: Vec<(&'static str, Vec<u8>)> = Vec::new();
-    let mut asset_urls: HashMap<&'static str, String> = HashMap::new();
+    let mut files: ThemeFiles = Vec::new();
+    let mut urls: HashMap<&'static str, String> = HashMap::new();
     for (name, bytes) in theme::BUILTIN_STATIC {
         let bytes = if site.static_files.contains(*name) {
             std::fs::read(static_dir.join(name)).unwrap_or_else(|_| bytes.to_vec())
@@ -382,12 +378,41 @@ pub fn write_site(
             "docsite.js" => "js",
             _ => "favicon",
         };
-        asset_urls.insert(
+        urls.insert(
             key,
             format!("{}{}?v={}", site.base_path, name, theme::short_hash(&bytes)),
         );
-        theme_files.push((name, bytes));
+        files.push((name, bytes));
     }
+    (files, urls)
+}
+
+/// Re-renders the documents of the given pages (after [`Loaded::reload_page`]): their output
+/// paths and HTML.
+pub fn render_pages(loaded: &mut Loaded, pages: &[usize]) -> Result<Vec<Document>, Errors> {
+    let (_, asset_urls) = theme_files(&loaded.site, &loaded.root);
+    let Some(theme) = loaded.theme.as_mut() else {
+        return Err(Errors(loaded.problems.clone()));
+    };
+    let renderer = Renderer::new(&loaded.site, theme, &asset_urls).map_err(Errors)?;
+    pages
+        .iter()
+        .map(|&p| renderer.page(p, &loaded.bodies[p]))
+        .collect::<Result<Vec<_>, Error>>()
+        .map_err(|e| Errors(vec![e]))
+}
+
+/// Renders every document of a loaded site and writes it, with every asset, into `staging`
+/// (a folder being built, or the preview server's memory). Returns the number of pages and of
+/// copied files.
+pub fn write_site(
+    loaded: &mut Loaded,
+    staging: &impl output::Sink,
+) -> Result<(usize, usize), Errors> {
+    let site = &loaded.site;
+    let root = &loaded.root;
+    let static_dir = root.join(&site.config.folders.r#static);
+    let (theme_files, asset_urls) = theme_files(site, root);
 
     let Some(theme) = loaded.theme.as_mut() else {
         // Unreachable in practice: a theme that failed to load is an error in `problems`.

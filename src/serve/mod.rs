@@ -65,40 +65,126 @@ struct Built {
     problems: Vec<Error>,
 }
 
-/// Builds the site into memory: the files, or the problems that stopped it.
-fn build_in_memory(root: &Path) -> Result<Built, Vec<Error>> {
-    let options = LoadOptions {
-        // The preview is served at the root of its own origin.
-        base_url: Some("/".into()),
-        ..Default::default()
-    };
-    let mut loaded = build::load(root, &options).map_err(|e| e.0)?;
-    // Findings (a broken link, a missing image) are shown on the updated page; only problems
-    // that stop pages from rendering at all keep the last good version on screen.
-    let blocking = loaded.theme.is_none()
-        || loaded.problems.iter().any(|e| {
-            e.is_error()
-                && matches!(
-                    e.kind.code(),
-                    "io" | "encoding" | "frontmatter" | "config" | "template" | "duplicate-url"
-                )
-        });
-    if blocking {
-        return Err(loaded.problems);
-    }
-    let memory = Memory::default();
-    build::write_site(&mut loaded, &memory).map_err(|e| e.0)?;
-    let sources = loaded
-        .site
-        .pages
-        .iter()
-        .map(|p| (loaded.site.url(&p.url), p.page.source.display.clone()))
-        .collect();
-    Ok(Built {
-        files: memory.into_files(),
-        sources,
-        problems: loaded.problems,
+/// What a rebuild produced.
+enum Outcome {
+    /// The whole site again (or the problems that stopped it).
+    Full(Result<Built, Vec<Error>>),
+    /// Only these documents changed (output path, HTML; and their URLs).
+    Pages {
+        docs: Vec<(String, String)>,
+        urls: Vec<String>,
+        problems: Vec<Error>,
+    },
+    /// The changed page cannot render: keep the last good pages.
+    Failed(Vec<Error>),
+}
+
+/// Problems that stop pages from rendering; findings (a broken link) do not.
+fn blocking(problems: &[Error]) -> bool {
+    problems.iter().any(|e| {
+        e.is_error()
+            && matches!(
+                e.kind.code(),
+                "io" | "encoding" | "frontmatter" | "config" | "template" | "duplicate-url"
+            )
     })
+}
+
+/// What the rebuild task keeps between rebuilds: the last good loaded site, so that an edit to
+/// one page's body re-renders that page alone, and a highlighter whose cache stays in memory.
+struct Workspace {
+    root: PathBuf,
+    loaded: Option<build::Loaded>,
+    highlighter: Option<crate::highlight::Highlighter>,
+}
+
+impl Workspace {
+    fn rebuild(&mut self, changed: &[PathBuf]) -> Outcome {
+        match self.incremental(changed) {
+            Some(outcome) => outcome,
+            None => Outcome::Full(self.full()),
+        }
+    }
+
+    /// A body-only edit of known pages: re-read, re-render and re-check just those.
+    fn incremental(&mut self, changed: &[PathBuf]) -> Option<Outcome> {
+        let loaded = self.loaded.as_mut()?;
+        let content_dir = self.root.join(&loaded.site.config.folders.content);
+        let mut rels = Vec::new();
+        for path in changed {
+            let rel = path
+                .strip_prefix(&content_dir)
+                .ok()?
+                .to_str()?
+                .replace('\\', "/");
+            if !rel.ends_with(".md") || !path.is_file() || loaded.site.page_index(&rel).is_none() {
+                return None;
+            }
+            rels.push(rel);
+        }
+        if rels.is_empty() {
+            return None;
+        }
+        if self.highlighter.is_none() && loaded.site.config.markdown.highlight {
+            let cache =
+                crate::highlight::Cache::open(&self.root.join(&loaded.site.config.folders.cache));
+            self.highlighter = Some(crate::highlight::Highlighter::new(Some(cache)));
+        }
+        let mut pages = Vec::new();
+        for rel in &rels {
+            match loaded.reload_page(rel, self.highlighter.as_ref()) {
+                build::Reloaded::Pages(p) => pages.push(p[0]),
+                build::Reloaded::Site => {
+                    self.loaded = None;
+                    return None;
+                }
+            }
+        }
+        if blocking(&loaded.problems) {
+            return Some(Outcome::Failed(loaded.problems.clone()));
+        }
+        let urls = pages
+            .iter()
+            .map(|&p| loaded.site.url(&loaded.site.pages[p].url))
+            .collect();
+        match build::render_pages(loaded, &pages) {
+            Ok(docs) => Some(Outcome::Pages {
+                docs,
+                urls,
+                problems: loaded.problems.clone(),
+            }),
+            Err(e) => Some(Outcome::Failed(e.0)),
+        }
+    }
+
+    /// Builds the whole site into memory: the files, or the problems that stopped it.
+    fn full(&mut self) -> Result<Built, Vec<Error>> {
+        self.loaded = None;
+        let options = LoadOptions {
+            // The preview is served at the root of its own origin.
+            base_url: Some("/".into()),
+            ..Default::default()
+        };
+        let mut loaded = build::load(&self.root, &options).map_err(|e| e.0)?;
+        if loaded.theme.is_none() || blocking(&loaded.problems) {
+            return Err(loaded.problems);
+        }
+        let memory = Memory::default();
+        build::write_site(&mut loaded, &memory).map_err(|e| e.0)?;
+        let sources = loaded
+            .site
+            .pages
+            .iter()
+            .map(|p| (loaded.site.url(&p.url), p.page.source.display.clone()))
+            .collect();
+        let built = Built {
+            files: memory.into_files(),
+            sources,
+            problems: loaded.problems.clone(),
+        };
+        self.loaded = Some(loaded);
+        Ok(built)
+    }
 }
 
 /// Runs the preview server until the process is stopped. `ready` is called with the bound
@@ -115,11 +201,19 @@ pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(
 async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Error> {
     let root = options.root.clone();
     let start = Instant::now();
+    let workspace = Arc::new(std::sync::Mutex::new(Workspace {
+        root: root.clone(),
+        loaded: None,
+        highlighter: None,
+    }));
     let first = {
-        let root = root.clone();
-        tokio::task::spawn_blocking(move || build_in_memory(&root))
-            .await
-            .unwrap_or_else(|_| Err(Vec::new()))
+        let workspace = workspace.clone();
+        tokio::task::spawn_blocking(move || match workspace.lock() {
+            Ok(mut w) => w.full(),
+            Err(_) => Err(Vec::new()),
+        })
+        .await
+        .unwrap_or_else(|_| Err(Vec::new()))
     };
     let mut snapshot = Snapshot::default();
     apply(&mut snapshot, first);
@@ -162,7 +256,7 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
 
     let (tx, rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let _watcher = watch(&root, tx)?;
-    tokio::spawn(rebuild_loop(root.clone(), shared.clone(), rx));
+    tokio::spawn(rebuild_loop(root.clone(), workspace, shared.clone(), rx));
 
     let app = Router::new()
         .route("/__docsite/events", get(events))
@@ -266,6 +360,7 @@ fn watch_error(root: &Path, e: &notify::Error) -> Error {
 
 async fn rebuild_loop(
     root: PathBuf,
+    workspace: Arc<std::sync::Mutex<Workspace>>,
     shared: Arc<Shared>,
     mut rx: mpsc::UnboundedReceiver<Vec<PathBuf>>,
 ) {
@@ -274,17 +369,23 @@ async fn rebuild_loop(
         while let Ok(more) = rx.try_recv() {
             changed.extend(more);
         }
+        changed.sort();
+        changed.dedup();
         let start = Instant::now();
-        let result = {
-            let root = root.clone();
-            tokio::task::spawn_blocking(move || build_in_memory(&root))
-                .await
-                .unwrap_or_else(|_| Err(Vec::new()))
+        let outcome = {
+            let workspace = workspace.clone();
+            let changed = changed.clone();
+            tokio::task::spawn_blocking(move || match workspace.lock() {
+                Ok(mut w) => w.rebuild(&changed),
+                Err(_) => Outcome::Failed(Vec::new()),
+            })
+            .await
+            .unwrap_or_else(|_| Outcome::Failed(Vec::new()))
         };
         let css_only = changed
             .iter()
             .all(|p| p.extension().is_some_and(|e| e == "css"));
-        let (generation, failed, problems) = {
+        let (generation, failed, problems, pages, rendered) = {
             let mut guard = match shared.snapshot.write() {
                 Ok(g) => g,
                 Err(e) => e.into_inner(),
@@ -295,8 +396,40 @@ async fn rebuild_loop(
                 generation: guard.generation,
                 ..Snapshot::default()
             };
-            apply(&mut next, result);
-            let out = (next.generation, next.failed, next.problems.len());
+            let (pages, rendered) = match outcome {
+                Outcome::Full(result) => {
+                    let pages = result
+                        .as_ref()
+                        .ok()
+                        .map(|b| changed_pages(&guard.files, &b.files));
+                    apply(&mut next, result);
+                    (pages.flatten(), None)
+                }
+                Outcome::Pages {
+                    docs,
+                    urls,
+                    problems,
+                } => {
+                    next.generation += 1;
+                    let n = Some(docs.len());
+                    for (path, html) in docs {
+                        next.files.insert(path, html.into_bytes().into());
+                    }
+                    next.problems = problems;
+                    (Some(urls), n)
+                }
+                Outcome::Failed(problems) => {
+                    apply(&mut next, Err(problems));
+                    (None, None)
+                }
+            };
+            let out = (
+                next.generation,
+                next.failed,
+                next.problems.len(),
+                pages,
+                rendered,
+            );
             *guard = Arc::new(next);
             out
         };
@@ -308,8 +441,12 @@ async fn rebuild_loop(
         } else {
             "reload"
         };
+        let pages_json = match &pages {
+            Some(urls) => serde_json::to_string(urls).unwrap_or_else(|_| "null".into()),
+            None => "null".into(),
+        };
         let _ = shared.events.send(format!(
-            "{{\"type\":\"{kind}\",\"generation\":{generation}}}"
+            "{{\"type\":\"{kind}\",\"generation\":{generation},\"pages\":{pages_json}}}"
         ));
         let names: Vec<String> = changed
             .iter()
@@ -324,7 +461,11 @@ async fn rebuild_loop(
         eprintln!(
             "{}{more}: {} in {} ms{}",
             names.join(", "),
-            if failed { "build failed" } else { "rebuilt" },
+            match (failed, rendered) {
+                (true, _) => "build failed".to_string(),
+                (false, Some(n)) => format!("{n} page(s) re-rendered"),
+                (false, None) => "site rebuilt".to_string(),
+            },
             start.elapsed().as_millis(),
             if problems > 0 {
                 format!(", {problems} problem(s)")
@@ -333,6 +474,26 @@ async fn rebuild_loop(
             }
         );
     }
+}
+
+/// URLs of the pages whose HTML differs between two builds; `None` when anything else
+/// (a stylesheet, an image) changed too, so every page should reload.
+fn changed_pages(
+    old: &HashMap<String, Arc<[u8]>>,
+    new: &HashMap<String, Arc<[u8]>>,
+) -> Option<Vec<String>> {
+    let mut urls = Vec::new();
+    let keys = old
+        .keys()
+        .chain(new.keys().filter(|k| !old.contains_key(*k)));
+    for key in keys {
+        if old.get(key) == new.get(key) {
+            continue;
+        }
+        let page = key.strip_suffix("index.html")?;
+        urls.push(format!("/{page}"));
+    }
+    Some(urls)
 }
 
 async fn events(

@@ -394,7 +394,8 @@ pub fn render_pages(loaded: &mut Loaded, pages: &[usize]) -> Result<Vec<Document
     let Some(theme) = loaded.theme.as_mut() else {
         return Err(Errors(loaded.problems.clone()));
     };
-    let renderer = Renderer::new(&loaded.site, theme, &asset_urls).map_err(Errors)?;
+    let renderer =
+        Renderer::for_pages(&loaded.site, theme, &asset_urls, Some(pages)).map_err(Errors)?;
     pages
         .iter()
         .map(|&p| renderer.page(p, &loaded.bodies[p]))

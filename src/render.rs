@@ -79,6 +79,17 @@ impl<'a> Renderer<'a> {
         theme: &'a mut Theme,
         assets: &HashMap<&'static str, String>,
     ) -> Result<Renderer<'a>, Vec<Error>> {
+        Self::for_pages(site, theme, assets, None)
+    }
+
+    /// Like [`Renderer::new`], but with only the sidebar windows that `pages` need (all when
+    /// `None`): re-rendering one page after an edit must not cost a whole site's sidebars.
+    pub fn for_pages(
+        site: &'a Site,
+        theme: &'a mut Theme,
+        assets: &HashMap<&'static str, String>,
+        pages: Option<&[usize]>,
+    ) -> Result<Renderer<'a>, Vec<Error>> {
         let cfg = &site.config;
         let ctx = SiteContext {
             title: cfg.title.clone(),
@@ -93,9 +104,15 @@ impl<'a> Renderer<'a> {
         theme.tera.global_context().insert("assets", assets);
         let theme: &'a Theme = theme;
 
-        let mut keys: Vec<(usize, usize)> =
-            (0..site.pages.len()).map(|p| site.sidebar_key(p)).collect();
-        keys.extend((0..site.sections.len()).map(|s| (s, 0)));
+        let mut keys: Vec<(usize, usize)> = match pages {
+            Some(pages) => pages.iter().map(|&p| site.sidebar_key(p)).collect(),
+            None => {
+                let mut k: Vec<(usize, usize)> =
+                    (0..site.pages.len()).map(|p| site.sidebar_key(p)).collect();
+                k.extend((0..site.sections.len()).map(|s| (s, 0)));
+                k
+            }
+        };
         keys.sort_unstable();
         keys.dedup();
         type Window = ((usize, usize), String);

@@ -45,8 +45,8 @@ pub struct ServeOptions {
 #[derive(Debug, Default)]
 struct Snapshot {
     files: HashMap<String, Arc<[u8]>>,
-    /// Page URL → its source file, for the per-page panel.
-    sources: HashMap<String, PathBuf>,
+    /// Page URL → its source file, for the per-page panel (shared between snapshots).
+    sources: Arc<HashMap<String, PathBuf>>,
     problems: Vec<Error>,
     /// The last rebuild failed: `files` are from the last good one.
     failed: bool,
@@ -61,7 +61,7 @@ struct Shared {
 /// A site built into memory.
 struct Built {
     files: HashMap<String, Arc<[u8]>>,
-    sources: HashMap<String, PathBuf>,
+    sources: Arc<HashMap<String, PathBuf>>,
     problems: Vec<Error>,
 }
 
@@ -171,12 +171,14 @@ impl Workspace {
         }
         let memory = Memory::default();
         build::write_site(&mut loaded, &memory).map_err(|e| e.0)?;
-        let sources = loaded
-            .site
-            .pages
-            .iter()
-            .map(|p| (loaded.site.url(&p.url), p.page.source.display.clone()))
-            .collect();
+        let sources = Arc::new(
+            loaded
+                .site
+                .pages
+                .iter()
+                .map(|p| (loaded.site.url(&p.url), p.page.source.display.clone()))
+                .collect(),
+        );
         let built = Built {
             files: memory.into_files(),
             sources,
@@ -315,7 +317,9 @@ fn watch(
 > {
     let root_owned = root.to_path_buf();
     let mut debouncer = new_debouncer(
-        Duration::from_millis(30),
+        // Editors' atomic saves land within microseconds; 10 ms merges them and a burst of
+        // changes while keeping the reload prompt.
+        Duration::from_millis(10),
         None,
         move |result: DebounceEventResult| {
             let Ok(events) = result else { return };

@@ -67,6 +67,9 @@ enum Command {
         /// Port to listen on.
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// Open the site in the default browser once it is served.
+        #[arg(long)]
+        open: bool,
     },
     /// Create a new site that builds at once.
     Init {
@@ -157,10 +160,18 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Serve { root, host, port } => {
+        Command::Serve {
+            root,
+            host,
+            port,
+            open,
+        } => {
             let options = docsite::serve::ServeOptions { root, host, port };
             let result = docsite::serve::serve(&options, |addr| {
                 eprintln!("serving on http://{addr}/ (Ctrl-C to stop)");
+                if open {
+                    open_browser(&format!("http://{addr}/"));
+                }
             });
             match result {
                 Ok(()) => ExitCode::SUCCESS,
@@ -183,6 +194,23 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Opens `url` with the system's opener; a failure is only a warning.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let spawned = std::process::Command::new(opener)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if spawned.is_err() {
+        eprintln!("could not open a browser ({opener} failed); open {url} yourself");
     }
 }
 

@@ -23,21 +23,26 @@ impl Drop for Server {
 }
 
 fn start(root: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_docsite"))
+    let child = Command::new(env!("CARGO_BIN_EXE_docsite"))
         .args(["serve", "--port", "0", "--root"])
         .arg(root)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    // Owned by `Server` from here on, so the process is killed and reaped even if we panic.
+    let mut server = Server {
+        child,
+        addr: String::new(),
+    };
+    let stderr = server.child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     loop {
         let line = lines.next().expect("serve exited").unwrap();
         if let Some(rest) = line.strip_prefix("serving on http://") {
-            let addr = rest.split('/').next().unwrap().to_string();
+            server.addr = rest.split('/').next().unwrap().to_string();
             std::thread::spawn(move || for _ in lines {});
-            return Server { child, addr };
+            return server;
         }
     }
 }

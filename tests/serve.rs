@@ -186,3 +186,37 @@ fn churn_ends_equal_to_a_clean_build_with_flat_memory() {
         "memory grew from {before} KB to {after} KB over 1,000 saves"
     );
 }
+
+#[test]
+fn content_folder_removed_and_restored_keeps_serving_and_recovers() {
+    let site = common::Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\nHello.\n");
+    let server = start(site.root());
+    let content = site.root().join("content");
+    let away = site.root().join("away");
+    std::fs::rename(&content, &away).unwrap();
+    let failed = |want: bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let (_, body) = get(&server.addr, "/__docsite/status?page=/a/");
+            if body.contains(&format!("\"failed\":{want}")) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    assert!(failed(true), "the missing folder is reported");
+    assert_eq!(
+        get(&server.addr, "/a/").0,
+        200,
+        "the last good pages are still served"
+    );
+    std::fs::rename(&away, &content).unwrap();
+    site.write("content/a.md", "---\ntitle: A\n---\nBack.\n");
+    assert!(failed(false), "recovered once the folder is back");
+    assert!(get(&server.addr, "/a/").1.contains("Back."));
+    // A request for a path outside the site is a 404, never a file from the disk.
+    assert_eq!(get(&server.addr, "/../../etc/passwd").0, 404);
+    assert_eq!(get(&server.addr, "/%2e%2e/%2e%2e/etc/passwd").0, 404);
+}

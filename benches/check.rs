@@ -114,7 +114,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
         let t = Instant::now();
-        let r = loaded.reload_page(rel, None);
+        let r = loaded.reload_page(rel);
         times.push(t.elapsed());
         if r == Reloaded::Site {
             eprintln!("an edit of the body asked for a full reload");

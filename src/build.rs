@@ -80,6 +80,8 @@ pub struct Loaded {
     pub options: LoadOptions,
     /// Who links to what (for re-checking after a change).
     pub links: crate::check::LinkGraph,
+    /// The highlighter the load used (with its cache), kept for re-rendering pages.
+    pub highlighter: Option<Highlighter>,
 }
 
 /// What [`Loaded::reload_page`] did.
@@ -98,7 +100,7 @@ impl Loaded {
     /// unused assets) are recomputed. `problems` is updated in place. The cost depends on the
     /// page and its links, not on the size of the site (but for the site-wide pass, one scan of
     /// every page's references).
-    pub fn reload_page(&mut self, rel: &str, highlighter: Option<&Highlighter>) -> Reloaded {
+    pub fn reload_page(&mut self, rel: &str) -> Reloaded {
         let Some(p) = self.site.page_index(rel) else {
             return Reloaded::Site;
         };
@@ -122,7 +124,7 @@ impl Loaded {
         if load_errors.is_empty() {
             let md = markdown::Renderer {
                 options: &self.site.config.markdown,
-                highlighter,
+                highlighter: self.highlighter.as_ref(),
                 resolver: &self.site,
             };
             let s = &self.site.pages[p].page.source;
@@ -289,6 +291,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
         problems,
         options: opts.clone(),
         links: Default::default(),
+        highlighter,
     };
     loaded.links = crate::check::LinkGraph::new(&loaded.site, &loaded.bodies);
     let findings = crate::check::check(&loaded);

@@ -158,7 +158,7 @@ fn reloading_one_page_rechecks_it_and_the_pages_linking_to_it() {
         "content/b.md",
         "---\ntitle: B\n---\n## New\n\nBack to [a](./a.md).\n",
     );
-    let r = loaded.reload_page("b.md", None);
+    let r = loaded.reload_page("b.md");
     let a = loaded.site.page_index("a.md").unwrap();
     let b = loaded.site.page_index("b.md").unwrap();
     assert_eq!(r, Reloaded::Pages(vec![b, a]));
@@ -172,7 +172,7 @@ fn reloading_one_page_rechecks_it_and_the_pages_linking_to_it() {
 
     // Broken frontmatter is reported; the last good page stays in the graph.
     site.write("content/b.md", "---\ntitle: B\nweight: x\n---\n## Old\n");
-    loaded.reload_page("b.md", None);
+    loaded.reload_page("b.md");
     assert!(
         codes(&loaded.problems).contains(&("frontmatter".into(), "content/b.md".into(), 3)),
         "{:?}",
@@ -184,13 +184,13 @@ fn reloading_one_page_rechecks_it_and_the_pages_linking_to_it() {
         "content/b.md",
         "---\ntitle: B\n---\n## Old\n\nBack to [a](./a.md).\n",
     );
-    loaded.reload_page("b.md", None);
+    loaded.reload_page("b.md");
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
 
     // A new title changes navigation: that needs the whole site.
     site.write("content/b.md", "---\ntitle: Bee\n---\n## Old\n");
-    assert_eq!(loaded.reload_page("b.md", None), Reloaded::Site);
-    assert_eq!(loaded.reload_page("nope.md", None), Reloaded::Site);
+    assert_eq!(loaded.reload_page("b.md"), Reloaded::Site);
+    assert_eq!(loaded.reload_page("nope.md"), Reloaded::Site);
 }
 
 #[test]

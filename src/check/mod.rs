@@ -139,7 +139,7 @@ pub fn check_page(site: &Site, p: usize, bodies: &[Rendered]) -> Vec<Error> {
         let Some(hash) = r.target.find('#') else {
             continue;
         };
-        let fragment = percent_decode(&r.target[hash + 1..]);
+        let fragment = crate::site::percent_decode(&r.target[hash + 1..]);
         if fragment.is_empty() || fragment == "top" {
             continue;
         }
@@ -362,8 +362,4 @@ pub fn external_links(loaded: &Loaded) -> Vec<external::Link> {
         .into_iter()
         .map(|(url, locations)| external::Link { url, locations })
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    crate::site::percent_decode(s)
 }

@@ -90,12 +90,11 @@ fn blocking(problems: &[Error]) -> bool {
     })
 }
 
-/// What the rebuild task keeps between rebuilds: the last good loaded site, so that an edit to
-/// one page's body re-renders that page alone, and a highlighter whose cache stays in memory.
+/// What the rebuild task keeps between rebuilds: the last good loaded site (with its
+/// highlighter and cache), so that an edit to one page's body re-renders that page alone.
 struct Workspace {
     root: PathBuf,
     loaded: Option<build::Loaded>,
-    highlighter: Option<crate::highlight::Highlighter>,
 }
 
 impl Workspace {
@@ -125,14 +124,9 @@ impl Workspace {
         if rels.is_empty() {
             return None;
         }
-        if self.highlighter.is_none() && loaded.site.config.markdown.highlight {
-            let cache =
-                crate::highlight::Cache::open(&self.root.join(&loaded.site.config.folders.cache));
-            self.highlighter = Some(crate::highlight::Highlighter::new(Some(cache)));
-        }
         let mut pages = Vec::new();
         for rel in &rels {
-            match loaded.reload_page(rel, self.highlighter.as_ref()) {
+            match loaded.reload_page(rel) {
                 build::Reloaded::Pages(p) => pages.push(p[0]),
                 build::Reloaded::Site => {
                     self.loaded = None;
@@ -206,7 +200,6 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
     let workspace = Arc::new(std::sync::Mutex::new(Workspace {
         root: root.clone(),
         loaded: None,
-        highlighter: None,
     }));
     let first = {
         let workspace = workspace.clone();

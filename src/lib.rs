@@ -28,6 +28,7 @@ pub mod report;
 pub mod serve;
 pub mod site;
 pub mod theme;
+pub mod verify;
 
 pub use build::{BuildOptions, BuildSummary, build};
 pub use error::{Error, ErrorKind, Errors, Location, Severity};

@@ -379,6 +379,7 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
         let key = match *name {
             "docsite.css" => "css",
             "docsite.js" => "js",
+            "verify.js" => "verify_js",
             _ => "favicon",
         };
         urls.insert(

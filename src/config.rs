@@ -32,6 +32,8 @@ pub struct Config {
     pub theme: ThemeOptions,
     /// Options of the checker.
     pub check: CheckOptions,
+    /// Options of the setup verifier.
+    pub verify: VerifyConfig,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             markdown: MarkdownOptions::default(),
             theme: ThemeOptions::default(),
             check: CheckOptions::default(),
+            verify: VerifyConfig::default(),
         }
     }
 }
@@ -131,6 +134,37 @@ pub struct CheckOptions {
     pub severity: std::collections::BTreeMap<String, Level>,
 }
 
+/// `[verify]`: what the setup verifier may contact and how many flows it keeps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Allow providers on loopback addresses, over plain http too. For testing only.
+    pub allow_insecure_loopback: bool,
+    /// Private networks (CIDR, e.g. `10.20.0.0/16`) a self-managed provider may be on.
+    pub allow_networks: Vec<String>,
+    /// Minutes a verification waits for the provider's callback.
+    pub flow_minutes: u64,
+    /// How many verifications may wait at once.
+    pub max_pending: usize,
+    /// How many verifications one client address may start per minute.
+    pub starts_per_minute: u32,
+    /// The address people reach the server at, when a proxy is in front, e.g. `https://docs.example.com`.
+    pub public_url: String,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig {
+            allow_insecure_loopback: false,
+            allow_networks: Vec::new(),
+            flow_minutes: 10,
+            max_pending: 10_000,
+            starts_per_minute: 30,
+            public_url: String::new(),
+        }
+    }
+}
+
 /// A configured severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -156,6 +190,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "markdown",
             "theme",
             "check",
+            "verify",
         ],
     ),
     ("check", &["severity"]),
@@ -168,6 +203,17 @@ const SCHEMA: &[(&str, &[&str])] = &[
         &["highlight", "smart_punctuation", "external_links_new_tab"],
     ),
     ("theme", &["sidebar_page_size", "edit_url", "footer"]),
+    (
+        "verify",
+        &[
+            "allow_insecure_loopback",
+            "allow_networks",
+            "flow_minutes",
+            "max_pending",
+            "starts_per_minute",
+            "public_url",
+        ],
+    ),
 ];
 
 impl Config {

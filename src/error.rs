@@ -166,6 +166,12 @@ pub enum ErrorKind {
         /// Where valid keys are documented ("frontmatter", "docsite.toml").
         context: &'static str,
     },
+    /// A `verify:` frontmatter table that cannot be used.
+    #[error("invalid `verify` settings: {message}")]
+    InvalidVerify {
+        /// What is wrong.
+        message: String,
+    },
     /// A config value that parses but makes no sense.
     #[error("invalid value for `{key}`: {message}")]
     InvalidValue {
@@ -306,6 +312,7 @@ impl ErrorKind {
             | ErrorKind::MissingTitle
             | ErrorKind::EmptyTitle
             | ErrorKind::WrongType { .. }
+            | ErrorKind::InvalidVerify { .. }
             | ErrorKind::UnknownKey { .. } => "frontmatter",
             ErrorKind::InvalidValue { .. } | ErrorKind::ConfigSyntax { .. } => "config",
             ErrorKind::DuplicateUrl { .. } => "duplicate-url",
@@ -355,6 +362,7 @@ impl ErrorKind {
             ErrorKind::InvalidValue { .. } | ErrorKind::ConfigSyntax { .. } => {
                 "see the configuration reference for valid values".into()
             }
+            ErrorKind::InvalidVerify { .. } => "`verify` takes `provider` and optionally `instance_url`, `display_name`, `tenant`, `scopes` and `section` (a heading id)".into(),
             ErrorKind::DuplicateUrl { .. } => {
                 "rename one of the files or give one a different `slug`".into()
             }

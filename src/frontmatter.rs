@@ -56,10 +56,94 @@ pub struct Frontmatter {
     pub updated: Option<String>,
     /// Whether the page is in the search index.
     pub search: bool,
-    /// Setup-verification settings, kept as data for the verifier.
-    pub verify: Option<Value>,
+    /// The page's setup-verification form, if it has one.
+    pub verify: Option<VerifySpec>,
     /// Every other key, for templates.
     pub extra: Map<String, Value>,
+}
+
+/// `verify:` in frontmatter: which provider the guide sets up, and the form's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VerifySpec {
+    /// The provider id, e.g. `azure-devops`.
+    pub provider: String,
+    /// The Instance URL the form starts with, instead of the provider's default.
+    pub instance_url: Option<String>,
+    /// The Display name the form starts with.
+    pub display_name: Option<String>,
+    /// The Entra tenant the form starts with.
+    pub tenant: Option<String>,
+    /// The scopes to request, instead of the provider's defaults.
+    pub scopes: Option<Vec<String>>,
+    /// The id of the heading whose section ends with the form (else a `<!-- docsite:verify -->`
+    /// marker places it, else the end of the page).
+    pub section: Option<String>,
+}
+
+const VERIFY_KEYS: &[&str] = &[
+    "provider",
+    "instance_url",
+    "display_name",
+    "tenant",
+    "scopes",
+    "section",
+];
+
+/// Reads `verify:`; the error is a sentence for [`ErrorKind::InvalidVerify`].
+fn verify_spec(value: Pod) -> Result<VerifySpec, String> {
+    let Pod::Hash(map) = value else {
+        return Err("`verify` must be a table, e.g. `verify: { provider: github }`".into());
+    };
+    let mut spec = VerifySpec::default();
+    let mut keys: Vec<_> = map.into_iter().collect();
+    keys.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, value) in keys {
+        let text = |v: Pod| match v {
+            Pod::String(s) => Ok(s),
+            _ => Err(format!("`verify.{key}` must be a string")),
+        };
+        match key.as_str() {
+            "provider" => spec.provider = text(value)?,
+            "instance_url" => spec.instance_url = Some(text(value)?),
+            "display_name" => spec.display_name = Some(text(value)?),
+            "tenant" => spec.tenant = Some(text(value)?),
+            "section" => spec.section = Some(text(value)?),
+            "scopes" => {
+                spec.scopes = Some(match value {
+                    Pod::String(s) => s.split_whitespace().map(str::to_string).collect(),
+                    Pod::Array(items) => items
+                        .into_iter()
+                        .map(|i| match i {
+                            Pod::String(s) => Ok(s),
+                            _ => Err("`verify.scopes` must be a list of strings".to_string()),
+                        })
+                        .collect::<Result<_, _>>()?,
+                    _ => return Err("`verify.scopes` must be a list of strings".into()),
+                })
+            }
+            other => {
+                let hint = closest(other, VERIFY_KEYS.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(format!("`verify.{other}` is not a verify setting{hint}"));
+            }
+        }
+    }
+    if spec.provider.is_empty() {
+        return Err("`verify` needs a `provider`".into());
+    }
+    if crate::verify::providers::find(&spec.provider).is_none() {
+        let known = crate::verify::providers::ids();
+        let hint = closest(&spec.provider, known.iter().copied())
+            .map(|s| format!("did you mean `{s}`? "))
+            .unwrap_or_default();
+        return Err(format!(
+            "unknown provider `{}`: {hint}known providers are {}",
+            spec.provider,
+            known.join(", ")
+        ));
+    }
+    Ok(spec)
 }
 
 /// A file split into its frontmatter block and its body.
@@ -209,9 +293,12 @@ pub fn parse(text: &str, split: &Split<'_>, path: &Path) -> Result<Frontmatter, 
                 Pod::String(s) => fm.aliases.push(s),
                 ref v => errors.push(wrong("a list of strings", v)),
             },
-            "verify" => match value {
-                Pod::Hash(_) => fm.verify = Some(pod_to_json(value)),
-                ref v => errors.push(wrong("a table (e.g. `provider: github`)", v)),
+            "verify" => match verify_spec(value) {
+                Ok(spec) => fm.verify = Some(spec),
+                Err(message) => errors.push(Error::new(
+                    ErrorKind::InvalidVerify { message },
+                    key_loc(&key),
+                )),
             },
             _ => {
                 if let Some(suggestion) = closest(&key, KNOWN_KEYS.iter().copied()) {
@@ -435,6 +522,26 @@ mod tests {
     #[test]
     fn verify_table_is_kept() {
         let a = fm("---\ntitle: x\nverify:\n  provider: github\n---\n").unwrap();
-        assert_eq!(a.verify.unwrap()["provider"], "github");
+        assert_eq!(a.verify.unwrap().provider, "github");
+        let e = fm("---\ntitle: x\nverify:\n  provider: gitlabb\n---\n").unwrap_err();
+        assert!(
+            e[0].to_string().contains("did you mean `gitlab`"),
+            "{}",
+            e[0]
+        );
+        let e =
+            fm("---\ntitle: x\nverify:\n  provider: gitlab\n  scopse: [api]\n---\n").unwrap_err();
+        assert!(
+            e[0].to_string().contains("did you mean `scopes`"),
+            "{}",
+            e[0]
+        );
+        let a = fm(
+            "---\ntitle: x\nverify:\n  provider: gitlab\n  scopes: [api]\n  section: step-3\n---\n",
+        )
+        .unwrap();
+        let v = a.verify.unwrap();
+        assert_eq!(v.scopes.unwrap(), ["api"]);
+        assert_eq!(v.section.as_deref(), Some("step-3"));
     }
 }

@@ -70,12 +70,55 @@ enum Command {
         /// Open the site in the default browser once it is served.
         #[arg(long)]
         open: bool,
+        #[command(flatten)]
+        tls: TlsArgs,
+    },
+    /// Serve a built site for production, with the setup-verification endpoint.
+    Host {
+        /// The built site, e.g. `public`.
+        dir: PathBuf,
+        /// The site root whose docsite.toml holds the `[verify]` settings.
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
     /// Create a new site that builds at once.
     Init {
         /// The folder to create it in.
         dir: PathBuf,
     },
+}
+
+/// `--tls` and its certificate options.
+#[derive(clap::Args)]
+struct TlsArgs {
+    /// Serve https on localhost (some providers accept only https callback URLs). Uses a
+    /// self-signed certificate kept in `.docsite-cache/tls/` unless --tls-cert/--tls-key are given.
+    #[arg(long)]
+    tls: bool,
+    /// A PEM certificate chain to serve instead of the self-signed one (implies --tls).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    fn into_tls(self, cache: PathBuf) -> Option<docsite::listen::Tls> {
+        match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some(docsite::listen::Tls::Files { cert, key }),
+            _ if self.tls => Some(docsite::listen::Tls::SelfSigned { dir: cache }),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -165,13 +208,55 @@ fn main() -> ExitCode {
             host,
             port,
             open,
+            tls,
         } => {
-            let options = docsite::serve::ServeOptions { root, host, port };
+            let tls = tls.into_tls(root.join(".docsite-cache"));
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let options = docsite::serve::ServeOptions {
+                root,
+                host,
+                port,
+                tls,
+            };
             let result = docsite::serve::serve(&options, |addr| {
-                eprintln!("serving on http://{addr}/ (Ctrl-C to stop)");
+                let url = if scheme == "https" && addr.ip().is_loopback() {
+                    format!("https://localhost:{}/", addr.port())
+                } else {
+                    format!("{scheme}://{addr}/")
+                };
+                eprintln!("serving on {url} (Ctrl-C to stop)");
                 if open {
-                    open_browser(&format!("http://{addr}/"));
+                    open_browser(&url);
                 }
+            });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprint!("{}", report::human(&e, color));
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Host {
+            dir,
+            root,
+            host,
+            port,
+            tls,
+        } => {
+            let cache = root
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join(".docsite-cache");
+            let options = docsite::host::HostOptions {
+                dir,
+                config_root: root,
+                host,
+                port,
+                tls: tls.into_tls(cache),
+            };
+            let result = docsite::host::host(&options, |addr, scheme| {
+                eprintln!("hosting on {scheme}://{addr}/ (Ctrl-C to stop)");
             });
             match result {
                 Ok(()) => ExitCode::SUCCESS,

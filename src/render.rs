@@ -193,6 +193,28 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
+    /// The page's HTML with its setup-verification form in place.
+    fn verify_form(
+        &self,
+        spec: &crate::frontmatter::VerifySpec,
+        url: &str,
+        html: &str,
+        node: &crate::site::PageNode,
+    ) -> Result<String, Error> {
+        let at_page = |message: String| {
+            Error::new(
+                ErrorKind::InvalidVerify { message },
+                Location::file(&node.page.source.display),
+            )
+        };
+        let form = crate::verify::form::context(spec, url)
+            .ok_or_else(|| at_page(format!("unknown provider `{}`", spec.provider)))?;
+        let mut ctx = tera::Context::new();
+        ctx.insert("verify", &form);
+        let form = self.theme.render("partials/verify.html", &ctx)?;
+        crate::verify::form::place(html, spec.section.as_deref(), &form).map_err(at_page)
+    }
+
     /// Renders page `p` with its rendered Markdown.
     pub fn page(&self, p: usize, body: &Rendered) -> Result<Document, Error> {
         let node = &self.site.pages[p];
@@ -219,12 +241,21 @@ impl<'a> Renderer<'a> {
                 self.site.config.theme.edit_url, node.page.source.rel
             )
         });
+        let url = self.site.url(&node.url);
+        let with_form;
+        let content = match &meta.verify {
+            Some(spec) => {
+                with_form = self.verify_form(spec, &url, &body.html, node)?;
+                &with_form
+            }
+            None => &body.html,
+        };
         let page = PageContext {
             title: &meta.title,
             description: meta.description.as_deref(),
-            url: self.site.url(&node.url),
+            url,
             permalink: self.site.permalink(&node.url),
-            content: &body.html,
+            content,
             toc: body
                 .headings
                 .iter()

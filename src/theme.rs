@@ -29,6 +29,10 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "partials/listing.html",
         include_str!("../templates/partials/listing.html"),
     ),
+    (
+        "partials/verify.html",
+        include_str!("../templates/partials/verify.html"),
+    ),
 ];
 
 /// The built-in theme files published at the site root, by name.
@@ -36,6 +40,7 @@ pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
     ("docsite.css", include_bytes!("../static/docsite.css")),
     ("docsite.js", include_bytes!("../static/docsite.js")),
     ("favicon.svg", include_bytes!("../static/favicon.svg")),
+    ("verify.js", include_bytes!("../static/verify.js")),
 ];
 
 /// Loaded templates plus the URLs of the theme's assets.

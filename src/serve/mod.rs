@@ -39,6 +39,8 @@ pub struct ServeOptions {
     pub host: String,
     /// Port (0: any free port).
     pub port: u16,
+    /// Serve https (for providers that accept only https callback URLs).
+    pub tls: Option<crate::listen::Tls>,
 }
 
 /// One built version of the site.
@@ -227,27 +229,22 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         events: sender,
     });
 
-    let addr = format!("{}:{}", options.host, options.port);
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-            format!(
-                "port {} is in use: choose another with --port",
-                options.port
+    let bound = crate::listen::bind(&options.host, options.port, options.tls.as_ref()).await?;
+    let local = bound.local;
+    // The verifier's settings are read once: they are about the server, not the pages.
+    let verify_config = crate::config::Config::load(&root)
+        .map(|c| c.verify)
+        .unwrap_or_default();
+    let verify = crate::verify::server::for_site(&verify_config, local, options.tls.is_some())
+        .map_err(|message| {
+            Error::new(
+                ErrorKind::InvalidValue {
+                    key: "verify".into(),
+                    message,
+                },
+                Location::file(crate::config::CONFIG_FILE),
             )
-        } else {
-            e.to_string()
-        };
-        Error::new(
-            ErrorKind::Io {
-                action: "listening",
-                message: hint,
-            },
-            Location::file(addr.clone()),
-        )
-    })?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| Error::io("listening", Path::new(&addr), &e))?;
+        })?;
 
     let (tx, rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let _watcher = watch(&root, tx)?;
@@ -257,11 +254,10 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         .route("/__docsite/events", get(events))
         .route("/__docsite/status", get(status))
         .fallback(get(page))
-        .with_state(shared);
+        .with_state(shared)
+        .merge(verify);
     ready(local);
-    axum::serve(listener, app)
-        .await
-        .map_err(|e| Error::io("serving", Path::new(&addr), &e))
+    crate::listen::run(bound, app).await
 }
 
 fn apply(snapshot: &mut Snapshot, result: Result<Built, Vec<Error>>) {

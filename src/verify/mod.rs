@@ -7,6 +7,7 @@
 //! one pending flow, sent only to that flow's provider, dropped when it ends.
 
 pub mod flow;
+pub mod form;
 pub mod net;
 pub mod provider;
 pub mod providers;
@@ -56,6 +57,44 @@ impl Default for VerifyOptions {
             request_timeout: Duration::from_secs(15),
             public_origin: None,
         }
+    }
+}
+
+impl VerifyOptions {
+    /// The options `[verify]` in docsite.toml asks for. The error names the bad entry.
+    pub fn from_config(config: &crate::config::VerifyConfig) -> Result<VerifyOptions, String> {
+        let allowed_networks = config
+            .allow_networks
+            .iter()
+            .map(|n| {
+                n.parse().map_err(|e| {
+                    format!("`[verify] allow_networks` entry `{n}` is not a network ({e}); write it as CIDR, e.g. `10.20.0.0/16`")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let public_origin = if config.public_url.is_empty() {
+            None
+        } else {
+            Some(parse_origin(&config.public_url).ok_or_else(|| {
+                format!("`[verify] public_url` `{}` is not a URL; write it like `https://docs.example.com`", config.public_url)
+            })?)
+        };
+        if config.flow_minutes == 0 || config.max_pending == 0 || config.starts_per_minute == 0 {
+            return Err(
+                "`[verify]` flow_minutes, max_pending and starts_per_minute must be above 0".into(),
+            );
+        }
+        Ok(VerifyOptions {
+            net: NetPolicy {
+                allow_insecure_loopback: config.allow_insecure_loopback,
+                allowed_networks,
+            },
+            flow_ttl: Duration::from_secs(config.flow_minutes * 60),
+            max_pending: config.max_pending,
+            starts_per_minute: config.starts_per_minute,
+            request_timeout: Duration::from_secs(15),
+            public_origin,
+        })
     }
 }
 

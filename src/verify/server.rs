@@ -281,7 +281,7 @@ async fn callback(
     let browser = cookie(&headers);
     match ctx.verifier.callback(&query, browser.as_deref()).await {
         CallbackOutcome::Finished { id, page: guide } => {
-            let location = format!("{guide}?verify={id}#verify-result");
+            let location = format!("{guide}?verify={id}#dsv-result");
             let mut r = StatusCode::SEE_OTHER.into_response();
             if let Ok(v) = HeaderValue::from_str(&location) {
                 r.headers_mut().insert(header::LOCATION, v);
@@ -315,4 +315,31 @@ async fn result(State(ctx): State<Ctx>, Path(id): Path<String>, headers: HeaderM
             serde_json::json!({ "error": "No verification with this id was started in this browser, or its result has been forgotten (results are kept 30 minutes)." }),
         ),
     }
+}
+
+/// The routes for a server bound at `local`, with the site's `[verify]` settings. The error is a
+/// sentence naming the bad setting.
+pub fn for_site(
+    config: &crate::config::VerifyConfig,
+    local: SocketAddr,
+    tls: bool,
+) -> Result<Router, String> {
+    let options = super::VerifyOptions::from_config(config)?;
+    let mut hosts = Vec::new();
+    if let Some(public) = &options.public_origin {
+        if let Some(host) = url::Url::parse(public).ok().and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            })
+        }) {
+            hosts.push(host);
+        }
+    }
+    if !local.ip().is_loopback() && !local.ip().is_unspecified() {
+        hosts.push(local.to_string());
+    }
+    let verifier = Verifier::new(options)?;
+    Ok(routes(Arc::new(verifier), Mount { tls, hosts }))
 }

@@ -1,0 +1,219 @@
+//! Binding docsite's HTTP servers (`serve`, `host`, the `verify` command's callback listener):
+//! plain TCP or TLS, with errors that say what to do, and the client address available to
+//! handlers (the verifier rate-limits by it).
+//!
+//! TLS exists because some providers accept only `https` callback URLs: `--tls` serves
+//! `https://localhost` with a self-signed certificate kept in the cache folder, or with the
+//! certificate and key the person supplies.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::serve::ListenerExt;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::error::{Error, ErrorKind, Location};
+
+/// Where a server's TLS certificate comes from.
+#[derive(Debug, Clone)]
+pub enum Tls {
+    /// A self-signed certificate for localhost, generated once and kept in this folder.
+    SelfSigned {
+        /// The folder (the site's cache folder).
+        dir: PathBuf,
+    },
+    /// PEM files the person supplies.
+    Files {
+        /// The certificate chain.
+        cert: PathBuf,
+        /// The private key.
+        key: PathBuf,
+    },
+}
+
+/// A bound listener, plain or TLS.
+pub struct Bound {
+    tcp: TcpListener,
+    tls: Option<TlsAcceptor>,
+    /// The address it is bound to.
+    pub local: SocketAddr,
+}
+
+impl Bound {
+    /// The scheme people reach it with.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+}
+
+fn io_error(action: &'static str, at: &str, message: String) -> Error {
+    Error::new(ErrorKind::Io { action, message }, Location::file(at))
+}
+
+/// Binds `host:port`; a taken port says to choose another.
+pub async fn bind(host: &str, port: u16, tls: Option<&Tls>) -> Result<Bound, Error> {
+    let addr = format!("{host}:{port}");
+    let tcp = TcpListener::bind(&addr).await.map_err(|e| {
+        let message = if e.kind() == std::io::ErrorKind::AddrInUse {
+            format!("port {port} is in use: choose another with --port")
+        } else {
+            e.to_string()
+        };
+        io_error("listening", &addr, message)
+    })?;
+    let local = tcp
+        .local_addr()
+        .map_err(|e| io_error("listening", &addr, e.to_string()))?;
+    let tls = match tls {
+        None => None,
+        Some(tls) => Some(acceptor(tls)?),
+    };
+    Ok(Bound { tcp, tls, local })
+}
+
+fn acceptor(tls: &Tls) -> Result<TlsAcceptor, Error> {
+    let (cert_path, key_path) = match tls {
+        Tls::Files { cert, key } => (cert.clone(), key.clone()),
+        Tls::SelfSigned { dir } => self_signed(dir)?,
+    };
+    let read_err = |path: &Path, what: &str, e: String| {
+        io_error(
+            "reading the TLS certificate",
+            &path.display().to_string(),
+            format!("{e}: expected a PEM {what}"),
+        )
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
+        .map_err(|e| read_err(&cert_path, "certificate", e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| read_err(&cert_path, "certificate", e.to_string()))?;
+    if certs.is_empty() {
+        return Err(read_err(
+            &cert_path,
+            "certificate",
+            "no certificate found".into(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(&key_path)
+        .map_err(|e| read_err(&key_path, "private key", e.to_string()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| {
+            io_error(
+                "loading the TLS certificate",
+                &cert_path.display().to_string(),
+                format!("{e}: the key must belong to the certificate"),
+            )
+        })?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The self-signed localhost certificate in `dir`, made on first use. The key file is readable by
+/// its owner only.
+fn self_signed(dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
+    let cert = dir.join("tls").join("localhost.pem");
+    let key = dir.join("tls").join("localhost-key.pem");
+    if cert.is_file() && key.is_file() {
+        return Ok((cert, key));
+    }
+    let at = dir.display().to_string();
+    let made = rcgen::generate_simple_self_signed(vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ])
+    .map_err(|e| io_error("making a TLS certificate", &at, e.to_string()))?;
+    let tls_dir = dir.join("tls");
+    std::fs::create_dir_all(&tls_dir)
+        .map_err(|e| io_error("making a TLS certificate", &at, e.to_string()))?;
+    let write = |path: &Path, text: String, private: bool| -> Result<(), Error> {
+        let mut tmp = tempfile::NamedTempFile::new_in(&tls_dir)
+            .map_err(|e| io_error("writing the TLS certificate", &at, e.to_string()))?;
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o600));
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        std::io::Write::write_all(&mut tmp, text.as_bytes())
+            .map_err(|e| io_error("writing the TLS certificate", &at, e.to_string()))?;
+        tmp.persist(path)
+            .map_err(|e| io_error("writing the TLS certificate", &at, e.to_string()))?;
+        Ok(())
+    };
+    write(&key, made.signing_key.serialize_pem(), true)?;
+    write(&cert, made.cert.pem(), false)?;
+    Ok((cert, key))
+}
+
+/// TLS connections, handshaken off the accept loop so one slow client cannot stall the others.
+struct TlsListener {
+    incoming: mpsc::Receiver<(TlsStream<tokio::net::TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            if let Some(next) = self.incoming.recv().await {
+                return next;
+            }
+            // The accept task ended; wait instead of spinning (the server is shutting down).
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+/// Serves `app` on `bound` until the process stops.
+pub async fn run(bound: Bound, app: Router) -> Result<(), Error> {
+    let at = bound.local.to_string();
+    let service = |app: Router| app.into_make_service_with_connect_info::<SocketAddr>();
+    let result = match bound.tls {
+        None => axum::serve(bound.tcp.tap_io(|_| {}), service(app)).await,
+        Some(acceptor) => {
+            let (tx, rx) = mpsc::channel(64);
+            let tcp = bound.tcp;
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, peer)) = tcp.accept().await else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let acceptor = acceptor.clone();
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        let handshake =
+                            tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
+                        if let Ok(Ok(tls)) = handshake.await {
+                            let _ = tx.send((tls, peer)).await;
+                        }
+                    });
+                }
+            });
+            let listener = TlsListener {
+                incoming: rx,
+                local: bound.local,
+            };
+            axum::serve(listener.tap_io(|_| {}), service(app)).await
+        }
+    };
+    result.map_err(|e| io_error("serving", &at, e.to_string()))
+}

@@ -1,0 +1,145 @@
+// The setup-verification form: posts the fields to docsite's endpoint, sends the browser to the
+// provider, and shows the result in place when the provider sends it back. The secret never goes
+// anywhere but that one POST; only non-secret fields are remembered across the round trip.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-verify]");
+  if (!form) return;
+  var section = form.closest(".verify");
+  var result = document.getElementById("dsv-result");
+  var submit = form.querySelector(".verify-submit");
+  var callback = document.getElementById("dsv-callback_url");
+  var KEEP = ["instance_url", "display_name", "tenant", "client_id"];
+  var storeKey = "docsite-verify:" + location.pathname;
+
+  callback.value = location.origin + "/oauth/callback";
+  var https = section.querySelector("[data-verify-https]");
+  if (https && location.protocol === "https:") https.hidden = true;
+
+  section.querySelector("[data-verify-copy]").addEventListener("click", function (e) {
+    var button = e.currentTarget;
+    var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 1500); };
+    if (navigator.clipboard) navigator.clipboard.writeText(callback.value).then(done, function () { callback.select(); });
+    else { callback.select(); }
+  });
+
+  // Restore what the person typed before the round trip to the provider (never the secret).
+  try {
+    var kept = JSON.parse(sessionStorage.getItem(storeKey) || "{}");
+    KEEP.forEach(function (k) { if (kept[k] && form.elements[k]) form.elements[k].value = kept[k]; });
+  } catch (e) { /* storage may be off; the defaults stay */ }
+
+  function errorBox(field) { return document.getElementById("dsv-" + field + "-error") || document.getElementById("dsv-form-error"); }
+
+  function clearErrors() {
+    form.querySelectorAll(".verify-error").forEach(function (p) { p.hidden = true; p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
+  }
+
+  function showError(field, message) {
+    var box = errorBox(field);
+    box.textContent = message;
+    box.hidden = false;
+    var input = form.elements[field];
+    if (input && input.setAttribute) input.setAttribute("aria-invalid", "true");
+    return input && input.focus ? input : box;
+  }
+
+  var offline = section.querySelector("[data-verify-offline]");
+  fetch("/api/verify", { headers: { accept: "application/json" }, credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+    .then(function (j) { if (!j || !j.ready) throw new Error("not ready"); })
+    .catch(function () { offline.hidden = false; submit.disabled = true; });
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    clearErrors();
+    var data = {};
+    new FormData(form).forEach(function (v, k) { if (k !== "callback_url") data[k] = String(v); });
+    var keep = {};
+    KEEP.forEach(function (k) { if (data[k]) keep[k] = data[k]; });
+    try { sessionStorage.setItem(storeKey, JSON.stringify(keep)); } catch (err) { /* optional */ }
+    submit.disabled = true;
+    submit.textContent = "Starting…";
+    fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(data)
+    }).then(function (r) {
+      return r.json().then(function (j) { return { ok: r.ok, body: j }; });
+    }).then(function (res) {
+      if (res.ok && res.body.authorize_url) {
+        submit.textContent = "Opening the provider…";
+        location.assign(res.body.authorize_url);
+        return;
+      }
+      var first = null;
+      Object.keys(res.body.errors || { form: "The server did not start the check." }).forEach(function (f) {
+        var el = showError(f, (res.body.errors || {})[f] || "The server did not start the check.");
+        first = first || el;
+      });
+      if (first && first.focus) first.focus();
+      submit.disabled = false;
+      submit.textContent = "Verify setup";
+    }).catch(function () {
+      showError("form", "The verification server did not answer. Is docsite serve still running?");
+      submit.disabled = false;
+      submit.textContent = "Verify setup";
+    });
+  });
+
+  var LABEL = { pass: "Passed", fail: "Failed", skip: "Not run", pending: "Waiting" };
+
+  function el(tag, cls, text) {
+    var n = document.createElement(tag);
+    if (cls) n.className = cls;
+    if (text) n.textContent = text;
+    return n;
+  }
+
+  function render(report) {
+    result.textContent = "";
+    result.hidden = false;
+    result.className = "verify-result verify-" + report.verdict;
+    var title = report.verdict === "verified" ? "Setup verified" : report.verdict === "pending" ? "Waiting for " + report.provider_name : "Setup not verified";
+    result.appendChild(el("h4", "verify-verdict", title));
+    result.appendChild(el("p", "verify-summary", report.summary));
+    (report.warnings || []).forEach(function (w) { result.appendChild(el("p", "verify-notice", w)); });
+    var list = el("ol", "verify-steps");
+    report.steps.forEach(function (s) {
+      var li = el("li", "verify-step verify-" + s.status);
+      li.setAttribute("data-step", s.id);
+      var head = el("p", "verify-step-head");
+      head.appendChild(el("span", "verify-badge", LABEL[s.status] || s.status));
+      head.appendChild(document.createTextNode(" " + s.label));
+      li.appendChild(head);
+      li.appendChild(el("p", "verify-detail", s.detail));
+      if (s.fix) li.appendChild(el("p", "verify-fix", "Fix: " + s.fix));
+      list.appendChild(li);
+      if (s.status === "fail" && s.field) showError(s.field, s.detail + (s.fix ? " Fix: " + s.fix : ""));
+    });
+    result.appendChild(list);
+    result.appendChild(el("p", "verify-callback", "Callback URL sent: " + report.callback_url));
+  }
+
+  var id = new URLSearchParams(location.search).get("verify");
+  if (!id) return;
+  var tries = 0;
+  (function poll() {
+    fetch("/api/verify/" + encodeURIComponent(id), { headers: { accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+      .then(function (res) {
+        if (!res.ok) {
+          result.hidden = false;
+          result.textContent = res.body.error || "This result is no longer available.";
+          return;
+        }
+        clearErrors();
+        render(res.body);
+        if (tries === 0) { section.scrollIntoView({ block: "start" }); result.focus({ preventScroll: true }); }
+        if (res.body.verdict === "pending" && tries++ < 600) setTimeout(poll, 1000);
+      })
+      .catch(function () { result.hidden = false; result.textContent = "The verification server did not answer."; });
+  })();
+})();

@@ -142,8 +142,8 @@ pub struct VerifyConfig {
     pub allow_insecure_loopback: bool,
     /// Private networks (CIDR, e.g. `10.20.0.0/16`) a self-managed provider may be on.
     pub allow_networks: Vec<String>,
-    /// Minutes a verification waits for the provider's callback.
-    pub flow_minutes: u64,
+    /// Seconds a verification waits for the provider's callback.
+    pub flow_seconds: u64,
     /// How many verifications may wait at once.
     pub max_pending: usize,
     /// How many verifications one client address may start per minute.
@@ -157,7 +157,7 @@ impl Default for VerifyConfig {
         VerifyConfig {
             allow_insecure_loopback: false,
             allow_networks: Vec::new(),
-            flow_minutes: 10,
+            flow_seconds: 600,
             max_pending: 10_000,
             starts_per_minute: 30,
             public_url: String::new(),
@@ -208,7 +208,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         &[
             "allow_insecure_loopback",
             "allow_networks",
-            "flow_minutes",
+            "flow_seconds",
             "max_pending",
             "starts_per_minute",
             "public_url",

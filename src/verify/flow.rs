@@ -243,9 +243,13 @@ pub fn expired_report(p: &Pending, ttl: Duration) -> Report {
     let mut report = waiting_report(p);
     report.verdict = Verdict::Expired;
     report.summary = format!(
-        "Setup not verified: {} never sent the browser back within {} minutes.",
+        "Setup not verified: {} never sent the browser back within {}.",
         info.name,
-        ttl.as_secs() / 60
+        if ttl.as_secs() >= 120 {
+            format!("{} minutes", ttl.as_secs() / 60)
+        } else {
+            format!("{} seconds", ttl.as_secs())
+        }
     );
     report.steps[0] = Step::fail(
         "consent",

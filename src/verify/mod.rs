@@ -79,9 +79,9 @@ impl VerifyOptions {
                 format!("`[verify] public_url` `{}` is not a URL; write it like `https://docs.example.com`", config.public_url)
             })?)
         };
-        if config.flow_minutes == 0 || config.max_pending == 0 || config.starts_per_minute == 0 {
+        if config.flow_seconds == 0 || config.max_pending == 0 || config.starts_per_minute == 0 {
             return Err(
-                "`[verify]` flow_minutes, max_pending and starts_per_minute must be above 0".into(),
+                "`[verify]` flow_seconds, max_pending and starts_per_minute must be above 0".into(),
             );
         }
         Ok(VerifyOptions {
@@ -89,7 +89,7 @@ impl VerifyOptions {
                 allow_insecure_loopback: config.allow_insecure_loopback,
                 allowed_networks,
             },
-            flow_ttl: Duration::from_secs(config.flow_minutes * 60),
+            flow_ttl: Duration::from_secs(config.flow_seconds),
             max_pending: config.max_pending,
             starts_per_minute: config.starts_per_minute,
             request_timeout: Duration::from_secs(15),

@@ -73,6 +73,40 @@ enum Command {
         #[command(flatten)]
         tls: TlsArgs,
     },
+    /// Verify an OAuth application's setup from the terminal: runs the real sign-in against the
+    /// provider and calls its API. The secret is read from an environment variable or a prompt,
+    /// never from the command line. Exit code 0 when verified, 1 when not, 2 on bad input.
+    Verify {
+        /// The provider: azure-devops, azure-devops-entra, github, gitlab, bitbucket or oidc.
+        #[arg(long)]
+        provider: String,
+        /// The provider's address (its default when omitted; the issuer URL for oidc).
+        #[arg(long)]
+        instance_url: Option<String>,
+        /// The application's client ID.
+        #[arg(long)]
+        client_id: String,
+        /// The environment variable holding the secret; without it, a prompt asks (no echo).
+        #[arg(long, default_value = "DOCSITE_CLIENT_SECRET")]
+        secret_env: String,
+        /// The Microsoft Entra tenant (azure-devops-entra).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Scopes to request, space separated (the provider's defaults when omitted).
+        #[arg(long)]
+        scopes: Option<String>,
+        /// The local port for the callback: register http(s)://localhost:PORT/oauth/callback.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// The site root whose docsite.toml holds the `[verify]` settings.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Do not open a browser; just print the URL.
+        #[arg(long)]
+        no_open: bool,
+        #[command(flatten)]
+        tls: TlsArgs,
+    },
     /// Serve a built site for production, with the setup-verification endpoint.
     Host {
         /// The built site, e.g. `public`.
@@ -263,6 +297,78 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprint!("{}", report::human(&e, color));
                     ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Verify {
+            provider,
+            instance_url,
+            client_id,
+            secret_env,
+            tenant,
+            scopes,
+            port,
+            root,
+            no_open,
+            tls,
+        } => {
+            let secret = match std::env::var(&secret_env) {
+                Ok(s) if !s.is_empty() => s,
+                _ if std::io::stdin().is_terminal() => {
+                    match rpassword::prompt_password("Client secret (not echoed): ") {
+                        Ok(s) => s,
+                        Err(e) => {
+                            eprintln!("error: could not read the secret: {e}");
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+                _ => {
+                    eprintln!(
+                        "error: no secret: set the environment variable {secret_env}, or run in a terminal to be asked"
+                    );
+                    return ExitCode::from(2);
+                }
+            };
+            let config = match docsite::config::Config::load(&root) {
+                Ok(c) => c.verify,
+                Err(errors) => {
+                    for e in &errors {
+                        eprint!("{}", report::human(e, color));
+                    }
+                    return ExitCode::from(2);
+                }
+            };
+            let options = docsite::verify::cli::CliOptions {
+                provider,
+                instance_url,
+                client_id,
+                secret: docsite::verify::secret::Secret::new(secret),
+                tenant,
+                scopes,
+                port,
+                tls: tls.into_tls(root.join(".docsite-cache")),
+                config,
+            };
+            let result = docsite::verify::cli::run(options, |start, callback| {
+                eprintln!("callback URL (register exactly this): {callback}");
+                eprintln!("open this link to sign in at the provider: {start}");
+                if !no_open {
+                    open_browser(start);
+                }
+            });
+            match result {
+                Ok(report) => {
+                    print!("{}", docsite::verify::cli::to_text(&report));
+                    if report.verdict == docsite::verify::report::Verdict::Verified {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprint!("{}", report::human(&e, color));
+                    ExitCode::from(2)
                 }
             }
         }

@@ -209,10 +209,13 @@ impl<'a> Renderer<'a> {
         };
         let form = crate::verify::form::context(spec, url)
             .ok_or_else(|| at_page(format!("unknown provider `{}`", spec.provider)))?;
+        let (at, level) =
+            crate::verify::form::locate(html, spec.section.as_deref()).map_err(at_page)?;
         let mut ctx = tera::Context::new();
         ctx.insert("verify", &form);
+        ctx.insert("level", &level);
         let form = self.theme.render("partials/verify.html", &ctx)?;
-        crate::verify::form::place(html, spec.section.as_deref(), &form).map_err(at_page)
+        Ok(crate::verify::form::insert(html, at, &form))
     }
 
     /// Renders page `p` with its rendered Markdown.

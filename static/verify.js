@@ -45,14 +45,26 @@
     return input && input.focus ? input : box;
   }
 
+  // Is the endpoint here? Asked when the person starts filling the form (not on load: on a
+  // static host the probe's 404 would be a console error on every visit), so they learn it before
+  // typing a secret.
   var offline = section.querySelector("[data-verify-offline]");
-  fetch("/api/verify", { headers: { accept: "application/json" }, credentials: "same-origin" })
-    .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-    .then(function (j) { if (!j || !j.ready) throw new Error("not ready"); })
-    .catch(function () { offline.hidden = false; submit.disabled = true; });
+  var probed = null;
+  function probe() {
+    probed = probed || fetch("/api/verify", { headers: { accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (j) { if (!j || !j.ready) throw new Error("not ready"); return true; })
+      .catch(function () { offline.hidden = false; submit.disabled = true; return false; });
+    return probed;
+  }
+  form.addEventListener("focusin", probe, { once: true });
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
+    probe().then(function (ready) { if (ready) send(); });
+  });
+
+  function send() {
     clearErrors();
     var data = {};
     new FormData(form).forEach(function (v, k) { if (k !== "callback_url") data[k] = String(v); });
@@ -87,7 +99,7 @@
       submit.disabled = false;
       submit.textContent = "Verify setup";
     });
-  });
+  }
 
   var LABEL = { pass: "Passed", fail: "Failed", skip: "Not run", pending: "Waiting" };
 

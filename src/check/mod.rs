@@ -68,6 +68,29 @@ pub fn check_page(site: &Site, p: usize, bodies: &[Rendered]) -> Vec<Error> {
     let at = |offset: usize, len: usize| Location::at_offset(&src.display, &src.text, offset, len);
     let mut out = Vec::new();
 
+    // The verification form's section must be a heading on the page, or the build fails.
+    if let Some(section) = node
+        .page
+        .meta
+        .verify
+        .as_ref()
+        .and_then(|v| v.section.as_ref())
+    {
+        if !body.headings.iter().any(|h| &h.id == section) {
+            let offset = src.text.find("section:").unwrap_or(0);
+            let ids: Vec<&str> = body.headings.iter().map(|h| h.id.as_str()).collect();
+            let hint = crate::error::closest(section, ids.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            out.push(Error::new(
+                ErrorKind::InvalidVerify {
+                    message: format!("`verify.section` is `{section}`, but no heading on the page has that id{hint}"),
+                },
+                at(offset, "section:".len()),
+            ));
+        }
+    }
+
     // Headings: a body h1 doubles the title; levels must not skip.
     let mut prev = 1u8;
     for h in &body.headings {

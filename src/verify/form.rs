@@ -68,19 +68,23 @@ pub fn context(spec: &VerifySpec, page_url: &str) -> Option<FormContext> {
     })
 }
 
-/// Puts `form` into the page's HTML: at the marker, else at the end of the section `section`
-/// names (before the next heading of the same or a higher level), else at the end. The error
+/// Where the form goes in the page's HTML, and the level its heading takes there: at the marker,
+/// else at the end of the section `section` names (before the next heading of the same or a
+/// higher level, one level below that section's heading), else at the end (as an h2). The error
 /// names a section that is not on the page.
-pub fn place(html: &str, section: Option<&str>, form: &str) -> Result<String, String> {
+pub fn locate(html: &str, section: Option<&str>) -> Result<(usize, u8), String> {
+    let level_before = |at: usize| {
+        let before = &html[..at];
+        (1..=6u8)
+            .filter_map(|l| before.rfind(&format!("<h{l} ")).map(|i| (i, l)))
+            .max()
+            .map_or(2, |(_, l)| (l + 1).min(6))
+    };
     if let Some(at) = html.find(MARKER) {
-        return Ok(format!(
-            "{}{form}{}",
-            &html[..at],
-            &html[at + MARKER.len()..]
-        ));
+        return Ok((at, level_before(at)));
     }
     let Some(section) = section else {
-        return Ok(format!("{html}{form}"));
+        return Ok((html.len(), 2));
     };
     let found = (1..=6u8).find_map(|level| {
         html.find(&format!("<h{level} id=\"{section}\""))
@@ -100,7 +104,14 @@ pub fn place(html: &str, section: Option<&str>, form: &str) -> Result<String, St
                 && matches!(b.get(i + 3), Some(b' ') | Some(b'>'))
         })
         .map_or(html.len(), |(i, _)| at + 3 + i);
-    Ok(format!("{}{form}{}", &html[..end], &html[end..]))
+    Ok((end, (level + 1).min(6)))
+}
+
+/// `html` with `form` at `at` (from [`locate`]), replacing the marker if it is there.
+pub fn insert(html: &str, at: usize, form: &str) -> String {
+    let rest = &html[at..];
+    let rest = rest.strip_prefix(MARKER).unwrap_or(rest);
+    format!("{}{form}{rest}", &html[..at])
 }
 
 #[cfg(test)]
@@ -110,37 +121,32 @@ mod tests {
     const PAGE: &str =
         "<h2 id=\"a\">A</h2><p>a</p><h3 id=\"a1\">A1</h3><p>x</p><h2 id=\"b\">B</h2><p>b</p>";
 
+    fn place(html: &str, section: Option<&str>) -> Result<(String, u8), String> {
+        locate(html, section).map(|(at, level)| (insert(html, at, "[F]"), level))
+    }
+
     #[test]
-    fn the_form_ends_its_section() {
+    fn the_form_ends_its_section_one_level_below_it() {
+        let (html, level) = place(PAGE, Some("a1")).unwrap();
         assert_eq!(
-            place(PAGE, Some("a1"), "[F]").unwrap(),
+            html,
             "<h2 id=\"a\">A</h2><p>a</p><h3 id=\"a1\">A1</h3><p>x</p>[F]<h2 id=\"b\">B</h2><p>b</p>"
         );
-        assert!(
-            place(PAGE, Some("a"), "[F]")
-                .unwrap()
-                .contains("<p>x</p>[F]<h2 id=\"b\"")
-        );
-        assert!(
-            place(PAGE, Some("b"), "[F]")
-                .unwrap()
-                .ends_with("<p>b</p>[F]")
-        );
-        assert!(place(PAGE, None, "[F]").unwrap().ends_with("[F]"));
-        assert!(
-            place(PAGE, Some("nope"), "[F]")
-                .unwrap_err()
-                .contains("nope")
-        );
+        assert_eq!(level, 4);
+        let (html, level) = place(PAGE, Some("a")).unwrap();
+        assert!(html.contains("<p>x</p>[F]<h2 id=\"b\""));
+        assert_eq!(level, 3);
+        assert!(place(PAGE, Some("b")).unwrap().0.ends_with("<p>b</p>[F]"));
+        assert_eq!(place(PAGE, None).unwrap(), (format!("{PAGE}[F]"), 2));
+        assert!(place(PAGE, Some("nope")).unwrap_err().contains("nope"));
     }
 
     #[test]
     fn the_marker_wins() {
-        let html = format!("<p>1</p>{MARKER}<p>2</p>");
-        assert_eq!(
-            place(&html, Some("x"), "[F]").unwrap(),
-            "<p>1</p>[F]<p>2</p>"
-        );
+        let html = format!("<h2 id=\"s\">S</h2><p>1</p>{MARKER}<p>2</p>");
+        let (out, level) = place(&html, Some("x")).unwrap();
+        assert_eq!(out, "<h2 id=\"s\">S</h2><p>1</p>[F]<p>2</p>");
+        assert_eq!(level, 3);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! `providers/` behind the [`provider::Provider`] trait. Secrets are [`secret::Secret`]s: held by
 //! one pending flow, sent only to that flow's provider, dropped when it ends.
 
+pub mod cli;
 pub mod flow;
 pub mod form;
 pub mod net;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { DOCSITE_BIN, launchBrowser, openPage, screenshot, startServer, tempDir, buildSite } from './helpers.mjs';
@@ -166,8 +167,16 @@ describe('setup verification against a real OAuth server', () => {
   let server;
   let expiring;
   let oidc;
+  let cliPort;
+  const cliLogs = [];
 
   before(async () => {
+    cliPort = await new Promise((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
+      });
+    });
     site = await tempDir('docsite-verify-');
     quick = await tempDir('docsite-verify-expiry-');
     await writeSite(site.dir);
@@ -177,7 +186,7 @@ describe('setup verification against a real OAuth server', () => {
     const cb = (s) => `${s.origin}/oauth/callback`;
     oidc = await startOidc({
       clients: [
-        { client_id: 'docsite-good', client_secret: SECRET, redirect_uris: [cb(server), cb(expiring)], scope: 'openid profile email' },
+        { client_id: 'docsite-good', client_secret: SECRET, redirect_uris: [cb(server), cb(expiring), `http://localhost:${cliPort}/oauth/callback`], scope: 'openid profile email' },
         { client_id: 'docsite-elsewhere', client_secret: OTHER_SECRET, redirect_uris: ['http://127.0.0.1:9/elsewhere/callback'], scope: 'openid profile email' },
       ],
     });
@@ -409,6 +418,8 @@ describe('setup verification against a real OAuth server', () => {
       try {
         await page.goto(new URL('setup/', served.url).href);
         const note = page.locator('[data-verify-offline]');
+        assert.equal(await note.isVisible(), false, 'no probe before the person starts');
+        await page.getByLabel('Client ID').focus();
         await note.waitFor({ state: 'visible' });
         assert.match(await note.innerText(), /docsite serve/);
         assert.equal(await page.getByRole('button', { name: 'Verify setup' }).isDisabled(), true);
@@ -420,12 +431,55 @@ describe('setup verification against a real OAuth server', () => {
     });
   });
 
+  test('the verify command: secret from the environment, callback on loopback, exit code from the verdict', async () => {
+    const run = (secret) => new Promise((resolve, reject) => {
+      const proc = spawn(DOCSITE_BIN, [
+        'verify', '--provider', 'oidc', '--instance-url', oidc.issuer, '--client-id', 'docsite-good',
+        '--scopes', 'openid profile', '--port', String(cliPort), '--root', site.dir, '--no-open',
+      ], { env: { ...process.env, DOCSITE_CLIENT_SECRET: secret }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      let driven = false;
+      proc.stdout.on('data', (d) => { out += d; });
+      proc.stderr.on('data', async (d) => {
+        err += d;
+        const m = err.match(/open this link to sign in at the provider: (\S+)/);
+        if (!m || driven) return;
+        driven = true;
+        try {
+          const jar = new CookieJar();
+          const first = await fetch(m[1], { redirect: 'manual' });
+          jar.store(m[1], first);
+          assert.equal(first.status, 303);
+          const { callback } = await atProvider(oidc, first.headers.get('location'), jar);
+          const page = await fetch(callback, { headers: { cookie: jar.header(callback) } });
+          cliLogs.push(await page.text());
+        } catch (e) {
+          reject(e);
+        }
+      });
+      proc.on('exit', (code) => {
+        cliLogs.push(out, err);
+        resolve({ code, out, err });
+      });
+    });
+    const good = await run(SECRET);
+    assert.equal(good.code, 0, good.out + good.err);
+    assert.match(good.out, /Setup verified/);
+    assert.match(good.err, new RegExp(`callback URL \\(register exactly this\\): http://localhost:${cliPort}/oauth/callback`));
+    const bad = await run(WRONG);
+    assert.equal(bad.code, 1, bad.out + bad.err);
+    assert.match(bad.out, /FAIL Token issued for the secret: .*invalid_client/);
+    assert.match(bad.out, /fix: /);
+  });
+
   test('leak check: no secret, code or token in any log, answer, page or file', async () => {
     const needles = [SECRET, WRONG, OTHER_SECRET, ...oidc.issued].filter((n) => n && n.length >= 8);
     assert.ok(oidc.issued.length >= 4, 'the provider issued codes and tokens during the suite');
     const haystacks = [
       ['serve log', server.log()],
       ['expiring serve log', expiring.log()],
+      ...cliLogs.map((l, i) => [`verify command output ${i}`, l]),
       ...seen.map((s, i) => [`answer ${i}`, s]),
     ];
     async function walk(dir) {

@@ -596,3 +596,113 @@ pub fn parse_origin(raw: &str) -> Option<String> {
     let url = Url::parse(raw).ok()?;
     Some(url.origin().ascii_serialization())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(secret: &str) -> StartForm {
+        StartForm {
+            provider: "github".into(),
+            instance_url: "https://github.com".into(),
+            display_name: "GitHub".into(),
+            client_id: "Iv1.0123456789abcdef".into(),
+            client_secret: Secret::new(secret.into()),
+            tenant: String::new(),
+            scopes: String::new(),
+            page: "/docs/github/".into(),
+        }
+    }
+
+    fn verifier(per_minute: u32, max_pending: usize) -> Verifier {
+        Verifier::new(VerifyOptions {
+            starts_per_minute: per_minute,
+            max_pending,
+            ..VerifyOptions::default()
+        })
+        .unwrap()
+    }
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7));
+
+    #[tokio::test]
+    async fn starts_are_rate_limited_per_address_and_pending_flows_capped() {
+        let v = verifier(2, 100);
+        for _ in 0..2 {
+            v.start(form("s3cret-value"), "http://localhost:3000", "b", IP)
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            v.start(form("s3cret-value"), "http://localhost:3000", "b", IP).await,
+            Err(StartError::Busy(m)) if m.contains("a minute")
+        ));
+        let other = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 8));
+        assert!(
+            v.start(form("s3cret-value"), "http://localhost:3000", "b", other)
+                .await
+                .is_ok()
+        );
+
+        let v = verifier(100, 2);
+        for _ in 0..2 {
+            v.start(form("s3cret-value"), "http://localhost:3000", "b", IP)
+                .await
+                .unwrap();
+        }
+        assert_eq!(v.pending(), 2);
+        assert!(matches!(
+            v.start(form("s3cret-value"), "http://localhost:3000", "b", IP).await,
+            Err(StartError::Busy(m)) if m.contains("waiting")
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_authorize_url_carries_state_pkce_and_the_exact_callback_but_never_the_secret() {
+        let v = verifier(10, 10);
+        let started = v
+            .start(
+                form("s3cret-NEVER-in-url"),
+                "http://localhost:3000/",
+                "b",
+                IP,
+            )
+            .await
+            .unwrap();
+        let url = Url::parse(&started.authorize_url).unwrap();
+        let q: BTreeMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(q["redirect_uri"], "http://localhost:3000/oauth/callback");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["scope"], "repo read:user");
+        assert!(q["state"].len() >= 22);
+        assert!(!started.authorize_url.contains("NEVER"));
+        assert!(!format!("{started:?}").contains("NEVER"));
+        let report = v.report(&started.id, Some("b")).unwrap();
+        assert!(!serde_json::to_string(&report).unwrap().contains("NEVER"));
+        assert!(v.report(&started.id, Some("another-browser")).is_none());
+    }
+
+    #[tokio::test]
+    async fn fields_get_one_message_each() {
+        let v = verifier(100, 100);
+        let mut f = form("same-as-id");
+        f.client_id = "same-as-id".into();
+        f.display_name = String::new();
+        f.page = "//evil.example/".into();
+        let Err(StartError::Fields(errors)) = v.start(f, "http://localhost:3000", "b", IP).await
+        else {
+            panic!("expected field errors");
+        };
+        assert!(errors["client_secret"].contains("same as"));
+        assert!(errors["display_name"].contains("Enter"));
+        let mut f = form("x");
+        f.provider = "azure-devops".into();
+        f.instance_url = "https://dev.azure.com".into();
+        let Err(StartError::Fields(errors)) = v.start(f, "http://localhost:3000", "b", IP).await
+        else {
+            panic!("expected field errors");
+        };
+        assert!(errors["client_id"].contains("GUID"));
+        assert!(errors["callback_url"].contains("https"), "{errors:?}");
+    }
+}

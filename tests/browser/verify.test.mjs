@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import https from 'node:https';
 import path from 'node:path';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -471,6 +472,55 @@ describe('setup verification against a real OAuth server', () => {
     assert.equal(bad.code, 1, bad.out + bad.err);
     assert.match(bad.out, /FAIL Token issued for the secret: .*invalid_client/);
     assert.match(bad.out, /fix: /);
+  });
+
+  test('serve --tls: https on localhost with a certificate kept in the cache, usable by the form', async () => {
+    const proc = spawn(DOCSITE_BIN, ['serve', '--tls', '--root', site.dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise((resolve, reject) => {
+        let log = '';
+        const timer = setTimeout(() => reject(new Error(`serve --tls did not start:\n${log}`)), 30_000);
+        proc.stderr.on('data', (d) => {
+          log += d;
+          const m = log.match(/serving on (https:\/\/localhost:\d+\/)/);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      const tls = path.join(site.dir, '.docsite-cache', 'tls');
+      const ca = await readFile(path.join(tls, 'localhost.pem'));
+      assert.equal((await stat(path.join(tls, 'localhost-key.pem'))).mode & 0o777, 0o600, 'the key is private');
+      const origin = new URL(url).origin;
+      const request = (method, p, body, headers = {}) => new Promise((resolve, reject) => {
+        const req = https.request(new URL(p, origin), { method, ca, headers }, (res) => {
+          let text = '';
+          res.on('data', (d) => { text += d; });
+          res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      const ready = await request('GET', '/api/verify');
+      assert.equal(ready.status, 200);
+      assert.equal(JSON.parse(ready.text).ready, true);
+      // Legacy Azure DevOps needs an https callback: over https the flow starts.
+      const started = await request('POST', '/api/verify', JSON.stringify({
+        provider: 'azure-devops', instance_url: 'https://dev.azure.com', display_name: 'Azure DevOps',
+        client_id: '1b4f3e2a-0c9d-4e8f-a7b6-5d4c3b2a1f0e', client_secret: SECRET, page: '/setup/',
+      }), { 'content-type': 'application/json', accept: 'application/json', origin });
+      assert.equal(started.status, 200, started.text);
+      const body = JSON.parse(started.text);
+      assert.equal(body.callback_url, `${origin}/oauth/callback`);
+      const authorize = new URL(body.authorize_url);
+      assert.equal(authorize.host, 'app.vssps.visualstudio.com');
+      assert.equal(authorize.searchParams.get('response_type'), 'Assertion');
+      assert.match(started.headers['set-cookie'][0], /; Secure/);
+      seen.push(started.text);
+    } finally {
+      proc.kill();
+    }
   });
 
   test('leak check: no secret, code or token in any log, answer, page or file', async () => {

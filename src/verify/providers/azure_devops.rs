@@ -401,7 +401,7 @@ impl Provider for AzureDevOps {
             ),
             "invalid_request" | "InvalidRequest" => Diagnosis::field(
                 Field::CallbackUrl,
-                format!("{said}"),
+                said,
                 "Check that the application's Authorization callback URL is exactly the one shown in the form.",
             ),
             _ => Diagnosis::general(

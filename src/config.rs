@@ -150,6 +150,9 @@ pub struct VerifyConfig {
     pub starts_per_minute: u32,
     /// The address people reach the server at, when a proxy is in front, e.g. `https://docs.example.com`.
     pub public_url: String,
+    /// A PEM file of extra certificate authorities to trust (a self-managed provider's private CA),
+    /// relative to the site root.
+    pub ca_bundle: String,
 }
 
 impl Default for VerifyConfig {
@@ -161,6 +164,7 @@ impl Default for VerifyConfig {
             max_pending: 10_000,
             starts_per_minute: 30,
             public_url: String::new(),
+            ca_bundle: String::new(),
         }
     }
 }
@@ -212,6 +216,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "max_pending",
             "starts_per_minute",
             "public_url",
+            "ca_bundle",
         ],
     ),
 ];

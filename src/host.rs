@@ -50,7 +50,11 @@ pub fn host(options: &HostOptions, ready: impl FnOnce(SocketAddr, &str)) -> Resu
     runtime.block_on(async {
         let bound = listen::bind(&options.host, options.port, options.tls.as_ref()).await?;
         let local = bound.local;
-        let routes = crate::verify::server::for_site(&verify, local, options.tls.is_some())
+        let root = options
+            .config_root
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."));
+        let routes = crate::verify::server::for_site(&verify, &root, local, options.tls.is_some())
             .map_err(|message| {
                 Error::new(
                     ErrorKind::InvalidValue {

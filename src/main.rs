@@ -349,6 +349,7 @@ fn main() -> ExitCode {
                 port,
                 tls: tls.into_tls(root.join(".docsite-cache")),
                 config,
+                root,
             };
             let result = docsite::verify::cli::run(options, |start, callback| {
                 eprintln!("callback URL (register exactly this): {callback}");

@@ -235,16 +235,17 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
     let verify_config = crate::config::Config::load(&root)
         .map(|c| c.verify)
         .unwrap_or_default();
-    let verify = crate::verify::server::for_site(&verify_config, local, options.tls.is_some())
-        .map_err(|message| {
-            Error::new(
-                ErrorKind::InvalidValue {
-                    key: "verify".into(),
-                    message,
-                },
-                Location::file(crate::config::CONFIG_FILE),
-            )
-        })?;
+    let verify =
+        crate::verify::server::for_site(&verify_config, &root, local, options.tls.is_some())
+            .map_err(|message| {
+                Error::new(
+                    ErrorKind::InvalidValue {
+                        key: "verify".into(),
+                        message,
+                    },
+                    Location::file(crate::config::CONFIG_FILE),
+                )
+            })?;
 
     let (tx, rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let _watcher = watch(&root, tx)?;

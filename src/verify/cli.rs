@@ -43,6 +43,8 @@ pub struct CliOptions {
     pub tls: Option<Tls>,
     /// The site's `[verify]` settings.
     pub config: crate::config::VerifyConfig,
+    /// The site root (`ca_bundle` is relative to it).
+    pub root: std::path::PathBuf,
 }
 
 struct Ctx {
@@ -77,7 +79,7 @@ async fn run_async(
     options: CliOptions,
     on_start: impl FnOnce(&str, &str),
 ) -> Result<Report, Error> {
-    let verify_options = VerifyOptions::from_config(&options.config).map_err(fail)?;
+    let verify_options = VerifyOptions::from_site(&options.config, &options.root).map_err(fail)?;
     let ttl = verify_options.flow_ttl;
     let verifier = Arc::new(Verifier::new(verify_options).map_err(fail)?);
     let bound = listen::bind("127.0.0.1", options.port, options.tls.as_ref()).await?;

@@ -62,6 +62,31 @@ impl Default for VerifyOptions {
 }
 
 impl VerifyOptions {
+    /// The options `[verify]` in docsite.toml asks for, with `ca_bundle` read relative to
+    /// `root`. The error names the bad entry.
+    pub fn from_site(
+        config: &crate::config::VerifyConfig,
+        root: &std::path::Path,
+    ) -> Result<VerifyOptions, String> {
+        let mut options = Self::from_config(config)?;
+        if !config.ca_bundle.is_empty() {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let path = root.join(&config.ca_bundle);
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&path)
+                .and_then(|i| i.collect::<Result<_, _>>())
+                .map_err(|e| format!("`[verify] ca_bundle` {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "`[verify] ca_bundle` {} holds no PEM certificate",
+                    path.display()
+                ));
+            }
+            options.net.extra_roots = certs.into_iter().map(|c| c.to_vec()).collect();
+        }
+        Ok(options)
+    }
+
     /// The options `[verify]` in docsite.toml asks for. The error names the bad entry.
     pub fn from_config(config: &crate::config::VerifyConfig) -> Result<VerifyOptions, String> {
         let allowed_networks = config
@@ -89,6 +114,7 @@ impl VerifyOptions {
             net: NetPolicy {
                 allow_insecure_loopback: config.allow_insecure_loopback,
                 allowed_networks,
+                extra_roots: Vec::new(),
             },
             flow_ttl: Duration::from_secs(config.flow_seconds),
             max_pending: config.max_pending,

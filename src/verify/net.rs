@@ -20,6 +20,8 @@ pub struct NetPolicy {
     pub allow_insecure_loopback: bool,
     /// Networks allowed although private (`[verify] allow_networks`), e.g. a self-managed GitLab.
     pub allowed_networks: Vec<IpNet>,
+    /// Extra certificate authorities to trust (`[verify] ca_bundle`), DER.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 /// Why an address is refused.
@@ -228,7 +230,7 @@ impl NetFailure {
                 Field::InstanceUrl,
                 detail,
                 format!(
-                    "{host}'s certificate is not trusted here. A self-managed instance often uses an internal certificate authority: add that CA to this machine's trust store, or check that the Instance URL names the right host."
+                    "{host}'s certificate is not trusted here. A self-managed instance often uses an internal certificate authority: give its CA certificate to docsite with `ca_bundle = \"ca.pem\"` under `[verify]` in docsite.toml (or add it to this machine's trust store), and check that the Instance URL names the right host."
                 ),
             ),
             NetFailure::Timeout { host, .. } => Diagnosis::field(
@@ -349,7 +351,12 @@ impl reqwest::dns::Resolve for GuardedResolver {
 impl Http {
     /// A client that follows `policy`, never follows redirects, and gives up after `timeout`.
     pub fn new(policy: Arc<NetPolicy>, timeout: Duration) -> Result<Http, String> {
-        let client = crate::http::client_builder()?
+        let roots = policy
+            .extra_roots
+            .iter()
+            .map(|der| rustls::pki_types::CertificateDer::from(der.clone()))
+            .collect();
+        let client = crate::http::client_builder_with_roots(roots)?
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(timeout)
@@ -466,6 +473,17 @@ impl Http {
             source = err.source();
         }
         let message = words.last().cloned().unwrap_or_else(|| e.to_string());
+        // Some layers of the HTTP stack wrap the rustls error as text only.
+        if let Some(tls) = words.iter().find(|w| {
+            w.contains("peer certificate")
+                || w.contains("certificate verify")
+                || w.contains("tls handshake")
+        }) {
+            return NetFailure::Tls {
+                host,
+                message: tls.clone(),
+            };
+        }
         if words
             .iter()
             .any(|w| w.contains("dns error") || w.contains("lookup"))
@@ -483,7 +501,7 @@ mod tests {
     fn policy(loopback: bool) -> NetPolicy {
         NetPolicy {
             allow_insecure_loopback: loopback,
-            allowed_networks: Vec::new(),
+            ..NetPolicy::default()
         }
     }
 

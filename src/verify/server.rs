@@ -321,10 +321,11 @@ async fn result(State(ctx): State<Ctx>, Path(id): Path<String>, headers: HeaderM
 /// sentence naming the bad setting.
 pub fn for_site(
     config: &crate::config::VerifyConfig,
+    root: &std::path::Path,
     local: SocketAddr,
     tls: bool,
 ) -> Result<Router, String> {
-    let options = super::VerifyOptions::from_config(config)?;
+    let options = super::VerifyOptions::from_site(config, root)?;
     let mut hosts = Vec::new();
     if let Some(public) = &options.public_origin {
         if let Some(host) = url::Url::parse(public).ok().and_then(|u| {

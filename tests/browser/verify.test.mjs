@@ -518,6 +518,28 @@ describe('setup verification against a real OAuth server', () => {
       assert.equal(authorize.searchParams.get('response_type'), 'Assertion');
       assert.match(started.headers['set-cookie'][0], /; Secure/);
       seen.push(started.text);
+
+      // A provider whose certificate this machine does not trust is a TLS problem, named as such...
+      const untrusted = await start(server, fields({ instance_url: origin }));
+      assert.equal(untrusted.status, 502, JSON.stringify(untrusted.started));
+      assert.match(untrusted.started.errors.instance_url, /TLS/);
+      assert.match(untrusted.started.errors.instance_url, /ca_bundle/);
+      // ...and trusting its CA with `[verify] ca_bundle` gets past TLS (to the next problem: this
+      // server is no OpenID provider).
+      const trusting = await tempDir('docsite-verify-ca-');
+      await writeSite(trusting.dir);
+      await writeFile(path.join(trusting.dir, 'ca.pem'), ca);
+      await writeFile(path.join(trusting.dir, 'docsite.toml'), 'title = "CA"\n\n[verify]\nallow_insecure_loopback = true\nca_bundle = "ca.pem"\n');
+      const withCa = await startServe(trusting.dir);
+      try {
+        const past = await start(withCa, fields({ instance_url: origin }));
+        assert.equal(past.status, 502);
+        assert.doesNotMatch(past.started.errors.instance_url, /TLS/);
+        assert.match(past.started.errors.instance_url, /discovery document/);
+      } finally {
+        withCa.proc.kill();
+        await trusting.cleanup();
+      }
     } finally {
       proc.kill();
     }

@@ -380,6 +380,7 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
             "docsite.css" => "css",
             "docsite.js" => "js",
             "verify.js" => "verify_js",
+            "search.js" => "search_js",
             _ => "favicon",
         };
         urls.insert(
@@ -448,6 +449,7 @@ pub fn write_site(
         Ok(docs) => extra.extend(docs.into_iter().map(Ok)),
         Err(e) => errors.push(e),
     }
+    errors.extend(crate::search::write(site, bodies, staging));
     let generated = site.sections.iter().filter(|s| s.index.is_none()).count();
     for doc in extra {
         match doc.and_then(|(path, html)| staging.write(&path, html.as_bytes())) {

@@ -27,6 +27,7 @@ pub mod markdown;
 pub mod output;
 pub mod render;
 pub mod report;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod theme;

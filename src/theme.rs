@@ -41,6 +41,7 @@ pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
     ("docsite.js", include_bytes!("../static/docsite.js")),
     ("favicon.svg", include_bytes!("../static/favicon.svg")),
     ("verify.js", include_bytes!("../static/verify.js")),
+    ("search.js", include_bytes!("../static/search.js")),
 ];
 
 /// Loaded templates plus the URLs of the theme's assets.

@@ -1,0 +1,325 @@
+// Search: opened with the header button, "/" or Ctrl/Cmd-K. The index is static files written by
+// `docsite build` (see src/search.rs): a query fetches the shard of each of its terms and the
+// chunks of its best sections, nothing else. Normalization mirrors src/search.rs.
+(function () {
+  "use strict";
+  var dialog = document.getElementById("search-dialog");
+  var input = document.getElementById("search-input");
+  var list = document.getElementById("search-results");
+  var status = dialog && dialog.querySelector(".search-status");
+  if (!dialog || !input || typeof dialog.showModal !== "function") return;
+  var base = (document.documentElement.getAttribute("data-base") || "/").replace(/\/?$/, "/");
+  var root = base + "search/";
+  var meta = null;
+  var shards = new Map();
+  var chunks = new Map();
+  var MAX_RESULTS = 10;
+  var MAX_TERMS = 8;
+  var opener = null;
+
+  function isCjk(code) {
+    return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x4dbf) ||
+      (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xac00 && code <= 0xd7af);
+  }
+
+  // Lowercase, accents folded for Latin letters, split at non-letters; CJK characters alone.
+  function terms(text) {
+    var out = [];
+    var word = "";
+    for (var ch of text) {
+      var code = ch.codePointAt(0);
+      if (code < 0x250) ch = ch.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+      for (var c of ch) {
+        var cp = c.codePointAt(0);
+        if (isCjk(cp)) {
+          if (word) out.push(word);
+          word = "";
+          out.push(c);
+        } else if (/[\p{L}\p{N}]/u.test(c)) {
+          word += c.toLowerCase();
+        } else if (word) {
+          out.push(word);
+          word = "";
+        }
+      }
+    }
+    if (word) out.push(word);
+    return out;
+  }
+
+  function shardName(term) {
+    var prefix = Array.from(term).slice(0, 2).join("");
+    return Array.from(new TextEncoder().encode(prefix), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  // A light English suffix strip for query words the index does not contain, so "configured"
+  // still finds "configure" and "configuring" by prefix.
+  function lightStem(w) {
+    var suffixes = ["ations", "ation", "ings", "ing", "edly", "ed", "es", "s", "ly"];
+    for (var i = 0; i < suffixes.length; i++) {
+      var s = suffixes[i];
+      if (w.length > s.length + 3 && w.endsWith(s)) return w.slice(0, -s.length);
+    }
+    return w;
+  }
+
+  function getJson(url, cache, key) {
+    if (cache.has(key)) return cache.get(key);
+    var p = fetch(url).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    });
+    cache.set(key, p);
+    p.catch(function () { cache.delete(key); });
+    return p;
+  }
+
+  function loadMeta() {
+    meta = meta || fetch(root + "meta.json").then(function (r) {
+      if (!r.ok) throw new Error("no index");
+      return r.json();
+    }).then(function (m) {
+      m.shardSet = new Set(m.shards);
+      m.stopSet = new Set(m.stop || []);
+      return m;
+    });
+    meta.catch(function () { meta = null; });
+    return meta;
+  }
+
+  // Scores per section for one query term: exact word, same stem, then prefix.
+  function matchTerm(term, shard, isLast) {
+    var scores = new Map();
+    var words = Object.keys(shard);
+    // An entry is its postings, or [stem, postings] when the stem differs from the word.
+    function entryStem(w, e) { return Array.isArray(e) ? e[0] : w; }
+    function entryPostings(e) { return Array.isArray(e) ? e[1] : e; }
+    var exact = shard[term];
+    var stem = exact ? entryStem(term, exact) : null;
+    var stripped = lightStem(term);
+    var matched = [];
+    // Postings: base-36 section id, then its score 1-9 as A-I.
+    function add(entry, weight) {
+      var postings = entryPostings(entry);
+      var id = 0;
+      for (var i = 0; i < postings.length; i++) {
+        var c = postings.charCodeAt(i);
+        if (c >= 65 && c <= 73) {
+          var v = (c - 64) * weight;
+          if ((scores.get(id) || 0) < v) scores.set(id, v);
+          id = 0;
+        } else {
+          id = id * 36 + (c <= 57 ? c - 48 : c - 87);
+        }
+      }
+    }
+    for (var i = 0; i < words.length; i++) {
+      var w = words[i];
+      var e = shard[w];
+      var weight = 0;
+      if (w === term) weight = 1;
+      else if (stem && entryStem(w, e) === stem) weight = 0.85;
+      else if ((isLast || !exact) && term.length >= 2 && w.startsWith(term)) weight = 0.6;
+      else if (!exact && stripped !== term && w.startsWith(stripped)) weight = 0.5;
+      if (weight) {
+        add(e, weight);
+        matched.push(w);
+      }
+    }
+    return { scores: scores, words: matched };
+  }
+
+  function search(query) {
+    return loadMeta().then(function (m) {
+      var qterms = terms(query.slice(0, 200)).filter(function (t) { return !m.stopSet.has(t); }).slice(0, MAX_TERMS);
+      if (!qterms.length) return { hits: [], words: [] };
+      var needed = qterms.map(function (t) {
+        var name = shardName(t);
+        return m.shardSet.has(name) ? getJson(root + "t/" + name + ".json", shards, name) : Promise.resolve({});
+      });
+      return Promise.all(needed).then(function (loaded) {
+        var perTerm = qterms.map(function (t, i) { return matchTerm(t, loaded[i], i === qterms.length - 1); });
+        var total = new Map();
+        var count = new Map();
+        perTerm.forEach(function (r) {
+          r.scores.forEach(function (v, s) {
+            total.set(s, (total.get(s) || 0) + v);
+            count.set(s, (count.get(s) || 0) + 1);
+          });
+        });
+        // Sections with every term first, then by score.
+        var ranked = Array.from(total.keys()).sort(function (a, b) {
+          return (count.get(b) - count.get(a)) || (total.get(b) - total.get(a)) || (a - b);
+        }).slice(0, MAX_RESULTS);
+        var words = [];
+        perTerm.forEach(function (r) { words = words.concat(r.words.slice(0, 20)); });
+        var needChunks = Array.from(new Set(ranked.map(function (s) { return Math.floor(s / m.chunk); })));
+        return Promise.all(needChunks.map(function (c) { return getJson(root + "s/" + c + ".json", chunks, c); }))
+          .then(function (loadedChunks) {
+            var byChunk = new Map();
+            needChunks.forEach(function (c, i) { byChunk.set(c, loadedChunks[i]); });
+            var hits = ranked.map(function (s) {
+              var chunk = byChunk.get(Math.floor(s / m.chunk));
+              var row = chunk.s[s % m.chunk];
+              var page = chunk.p[row[0]];
+              return { title: page[0], url: page[1], heading: row[1], anchor: row[2], text: row[3] };
+            });
+            return { hits: hits, words: words };
+          });
+      });
+    });
+  }
+
+  function fold(text) {
+    // Folds like terms() but one output unit per input UTF-16 unit, so positions match.
+    var out = "";
+    for (var i = 0; i < text.length; i++) {
+      var c = text[i];
+      var f = c.charCodeAt(0) < 0x250 ? c.normalize("NFKD").replace(/[\u0300-\u036f]/g, "") : c;
+      f = f.toLowerCase();
+      out += f.length === 1 ? f : c;
+    }
+    return out;
+  }
+
+  // A window of the section's text around the first matching word, matches marked.
+  function excerpt(text, words) {
+    var folded = fold(text);
+    var first = -1;
+    words.forEach(function (w) {
+      var at = folded.indexOf(w);
+      if (at >= 0 && (first < 0 || at < first)) first = at;
+    });
+    var start = Math.max(0, first - 60);
+    var end = Math.min(text.length, start + 180);
+    var frag = document.createDocumentFragment();
+    if (start > 0) frag.appendChild(document.createTextNode("…"));
+    var i = start;
+    while (i < end) {
+      var best = -1;
+      var len = 0;
+      words.forEach(function (w) {
+        var at = folded.indexOf(w, i);
+        if (at >= 0 && at < end && (best < 0 || at < best)) { best = at; len = w.length; }
+      });
+      if (best < 0) {
+        frag.appendChild(document.createTextNode(text.slice(i, end)));
+        break;
+      }
+      if (best > i) frag.appendChild(document.createTextNode(text.slice(i, best)));
+      var mark = document.createElement("mark");
+      mark.textContent = text.slice(best, Math.min(best + len, end));
+      frag.appendChild(mark);
+      i = best + len;
+    }
+    if (end < text.length) frag.appendChild(document.createTextNode("…"));
+    return frag;
+  }
+
+  var active = -1;
+  function options() { return list.querySelectorAll("[role=option]"); }
+  function setActive(i) {
+    var opts = options();
+    if (!opts.length) { active = -1; input.removeAttribute("aria-activedescendant"); return; }
+    active = (i + opts.length) % opts.length;
+    opts.forEach(function (o, j) { o.setAttribute("aria-selected", j === active ? "true" : "false"); });
+    input.setAttribute("aria-activedescendant", opts[active].id);
+    opts[active].scrollIntoView({ block: "nearest" });
+  }
+
+  function render(result, query) {
+    list.textContent = "";
+    active = -1;
+    input.removeAttribute("aria-activedescendant");
+    var hits = result.hits;
+    input.setAttribute("aria-expanded", hits.length ? "true" : "false");
+    status.textContent = query.trim() === "" ? "" : hits.length ? hits.length + " result" + (hits.length === 1 ? "" : "s") : "No results for “" + query.trim().slice(0, 60) + "”";
+    var groups = new Map();
+    hits.forEach(function (h) {
+      if (!groups.has(h.url)) groups.set(h.url, []);
+      groups.get(h.url).push(h);
+    });
+    var n = 0;
+    groups.forEach(function (items, url) {
+      var group = document.createElement("div");
+      group.className = "search-page";
+      group.setAttribute("role", "group");
+      var title = document.createElement("p");
+      title.className = "search-page-title";
+      title.id = "search-g" + n;
+      title.textContent = items[0].title;
+      group.setAttribute("aria-labelledby", title.id);
+      group.appendChild(title);
+      items.forEach(function (h) {
+        var a = document.createElement("a");
+        a.className = "search-hit";
+        a.id = "search-o" + n++;
+        a.setAttribute("role", "option");
+        a.setAttribute("aria-selected", "false");
+        a.href = h.anchor ? url + "#" + h.anchor : url;
+        var head = document.createElement("span");
+        head.className = "search-hit-heading";
+        head.textContent = h.heading || h.title;
+        a.appendChild(head);
+        var ex = document.createElement("span");
+        ex.className = "search-hit-excerpt";
+        ex.appendChild(excerpt(h.text, result.words));
+        a.appendChild(ex);
+        a.addEventListener("click", close);
+        group.appendChild(a);
+      });
+      list.appendChild(group);
+    });
+  }
+
+  var pending = 0;
+  function run() {
+    var query = input.value;
+    var ticket = ++pending;
+    search(query).then(function (result) {
+      if (ticket === pending) render(result, query);
+    }).catch(function () {
+      if (ticket !== pending) return;
+      list.textContent = "";
+      status.textContent = "Search is not available: the index could not be loaded.";
+    });
+  }
+
+  function open() {
+    if (dialog.open) return;
+    opener = document.activeElement;
+    dialog.showModal();
+    input.focus();
+    input.select();
+    loadMeta().catch(function () { status.textContent = "Search is not available: the index could not be loaded."; });
+  }
+
+  function close() {
+    if (dialog.open) dialog.close();
+  }
+
+  dialog.addEventListener("close", function () {
+    if (opener && opener.focus) opener.focus();
+  });
+  dialog.addEventListener("click", function (e) { if (e.target === dialog) close(); });
+  document.querySelectorAll("[data-search-open]").forEach(function (b) { b.addEventListener("click", open); });
+  dialog.querySelector("[data-search-close]").addEventListener("click", close);
+  input.addEventListener("input", run);
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") { e.preventDefault(); setActive(active + 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); setActive(active - 1); }
+    else if (e.key === "Enter") {
+      var opts = options();
+      var target = opts[active >= 0 ? active : 0];
+      if (target) { e.preventDefault(); close(); location.href = target.href; }
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    // The search field would eat Escape (it clears itself); close the dialog instead.
+    if (e.key === "Escape" && dialog.open) { e.preventDefault(); close(); return; }
+    if ((e.key === "k" || e.key === "K") && (e.ctrlKey || e.metaKey)) { e.preventDefault(); open(); }
+    else if (e.key === "/" && !typing && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); open(); }
+  });
+})();

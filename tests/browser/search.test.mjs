@@ -1,0 +1,110 @@
+// Search on the built bundled site, served statically: opened with "/" and Ctrl-K, results as
+// you type grouped by page with a deep link and a marked excerpt, keyboard navigation, stemming
+// and prefixes, hostile queries, and what the first query downloads.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { ROOT, buildSite, launchBrowser, screenshot, startServer, tempDir, withPage } from './helpers.mjs';
+
+describe('search', () => {
+  let browser;
+  let out;
+  let server;
+
+  before(async () => {
+    out = await tempDir('docsite-search-');
+    await buildSite(ROOT, out.dir);
+    server = await startServer(out.dir);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await out?.cleanup();
+  });
+
+  const results = (page) =>
+    page.locator('#search-results [role=option]').evaluateAll((els) =>
+      els.map((a) => ({ href: a.getAttribute('href'), heading: a.querySelector('.search-hit-heading').textContent, marked: [...a.querySelectorAll('mark')].map((m) => m.textContent) })),
+    );
+
+  async function typeQuery(page, q) {
+    await page.locator('#search-input').fill(q);
+    await page.waitForFunction(
+      () => document.querySelector('.search-status').textContent !== '',
+      null,
+      { timeout: 5000 },
+    );
+  }
+
+  test('"/" opens search; a prefix finds the founding guide with a deep link; Enter follows it', async () => {
+    await withPage(browser, 'search-prefix', async (page, watcher) => {
+      const searchBytes = [];
+      page.on('response', async (r) => {
+        if (new URL(r.url()).pathname.startsWith('/search/')) {
+          searchBytes.push((await r.body().catch(() => Buffer.alloc(0))).length);
+        }
+      });
+      await page.goto(new URL('docs/guide/getting-started/', server.url).href);
+      await page.keyboard.press('/');
+      await page.locator('#search-dialog[open]').waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'search-input');
+      await typeQuery(page, 'verif');
+      const hits = await results(page);
+      assert.ok(hits.length > 0, 'results for a prefix');
+      assert.ok(hits.some((h) => h.href.includes('/add-git-provider/azure-devops/#')), JSON.stringify(hits, null, 1));
+      assert.ok(hits.every((h) => h.marked.length === 0 || h.marked.some((m) => /^verif/i.test(m))), 'marks are the matched words');
+      assert.ok(await page.locator('#search-results [role=group]').count() >= 1, 'grouped by page');
+      const total = searchBytes.reduce((a, b) => a + b, 0);
+      assert.ok(total <= 50_000, `the first query downloaded ${total} bytes`);
+      await screenshot(page, 'search-results', { fullPage: false });
+
+      await page.keyboard.press('ArrowDown');
+      const active = await page.locator('#search-input').getAttribute('aria-activedescendant');
+      assert.equal(await page.locator(`#${active}`).getAttribute('aria-selected'), 'true');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('ArrowUp');
+      const href = await page.locator(`#${active}`).getAttribute('href');
+      await page.keyboard.press('Enter');
+      await page.waitForURL((u) => u.pathname + u.hash === href || u.href.endsWith(href));
+      const hash = new URL(page.url()).hash;
+      if (hash) assert.equal(await page.locator(decodeURIComponent(hash)).count(), 1, 'the deep link names a heading');
+      watcher.assertClean('search');
+    });
+  });
+
+  test('Ctrl-K opens, Escape closes and gives focus back; ranking, case and stemming', async () => {
+    await withPage(browser, 'search-keys', async (page, watcher) => {
+      await page.goto(server.url);
+      await page.locator('.search-btn').focus();
+      await page.keyboard.press('Control+k');
+      await page.locator('#search-dialog[open]').waitFor();
+      await typeQuery(page, 'CONFIGURATION');
+      let hits = await results(page);
+      assert.match(hits[0].href, /\/docs\/guide\/configuration\//, 'a title match ranks first');
+      await typeQuery(page, 'configured');
+      hits = await results(page);
+      assert.ok(hits.some((h) => /configuration/.test(h.href)), 'an inflection finds its stem');
+      await page.keyboard.press('Escape');
+      await page.locator('#search-dialog[open]').waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement.className), 'search-btn');
+      watcher.assertClean('search keys');
+    });
+  });
+
+  test('hostile and foreign queries answer sensibly and never error', async () => {
+    await withPage(browser, 'search-hostile', async (page, watcher) => {
+      await page.goto(server.url);
+      await page.keyboard.press('/');
+      for (const q of ['(.*[', '\\\\d+$^', 'x'.repeat(1000), '検索エンジン', '🎉🎉', 'עברית', '   ', 'the and of']) {
+        await page.locator('#search-input').fill(q);
+        await page.waitForTimeout(100);
+        const status = await page.locator('.search-status').innerText();
+        assert.ok(status === '' || /result/.test(status), `${q.slice(0, 20)}: ${status}`);
+      }
+      watcher.assertClean('hostile queries');
+    });
+  });
+});

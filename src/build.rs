@@ -427,14 +427,21 @@ pub fn write_site(
     let renderer = Renderer::new(site, theme, &asset_urls).map_err(Errors)?;
     let bodies = &loaded.bodies;
 
-    let page_results: Vec<Result<(), Error>> = (0..site.pages.len())
-        .into_par_iter()
-        .map(|p| {
-            let (path, html) = renderer.page(p, &bodies[p])?;
-            staging.write(&path, html.as_bytes())
-        })
-        .collect();
+    // The search index is built beside the pages: both only read the loaded site.
+    let (page_results, search_errors) = rayon::join(
+        || {
+            (0..site.pages.len())
+                .into_par_iter()
+                .map(|p| {
+                    let (path, html) = renderer.page(p, &bodies[p])?;
+                    staging.write(&path, html.as_bytes())
+                })
+                .collect::<Vec<Result<(), Error>>>()
+        },
+        || crate::search::write(site, bodies, staging),
+    );
     let mut errors: Vec<Error> = page_results.into_iter().filter_map(Result::err).collect();
+    errors.extend(search_errors);
 
     let mut extra: Vec<Result<Document, Error>> = site
         .sections
@@ -449,7 +456,6 @@ pub fn write_site(
         Ok(docs) => extra.extend(docs.into_iter().map(Ok)),
         Err(e) => errors.push(e),
     }
-    errors.extend(crate::search::write(site, bodies, staging));
     let generated = site.sections.iter().filter(|s| s.index.is_none()).count();
     for doc in extra {
         match doc.and_then(|(path, html)| staging.write(&path, html.as_bytes())) {

@@ -70,20 +70,30 @@ fn is_cjk(c: char) -> bool {
 pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();
-    // Accents are folded for Latin letters only: decomposing kana or Hangul would change words.
-    let folded = text.chars().flat_map(|c| {
-        let latin = (c as u32) < 0x250;
-        let mut parts: Vec<char> = if latin {
-            std::iter::once(c).nfkd().collect()
-        } else {
-            vec![c]
-        };
-        if latin {
-            parts.retain(|&p| !unicode_normalization::char::is_combining_mark(p));
+    for c in text.chars() {
+        // ASCII needs no folding: the fast path for almost all text.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                word.push(c.to_ascii_lowercase());
+            } else if !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            continue;
         }
-        parts
-    });
-    for c in folded {
+        // Accents are folded for Latin letters only: decomposing kana or Hangul changes words.
+        if (c as u32) < 0x250 {
+            for p in std::iter::once(c).nfkd() {
+                if unicode_normalization::char::is_combining_mark(p) {
+                    continue;
+                }
+                if p.is_alphanumeric() {
+                    word.extend(p.to_lowercase());
+                } else if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+            }
+            continue;
+        }
         if is_cjk(c) {
             if !word.is_empty() {
                 out.push(std::mem::take(&mut word));
@@ -197,49 +207,115 @@ struct Meta<'a> {
 }
 
 /// Builds the index files for every page that is not hidden and not `search: false`.
+/// Pages are read in parallel, a slice at a time, so memory holds one slice's words, not the
+/// site's.
 pub fn build(site: &Site, bodies: &[Rendered]) -> Files {
-    let mut all: Vec<Section> = Vec::new();
-    for (p, node) in site.pages.iter().enumerate() {
-        let meta = &node.page.meta;
-        if !meta.search || meta.hide || node.page.failed {
-            continue;
+    use rayon::prelude::*;
+    let pages: Vec<usize> = (0..site.pages.len())
+        .filter(|&p| {
+            let node = &site.pages[p];
+            node.page.meta.search && !node.page.meta.hide && !node.page.failed
+        })
+        .collect();
+    let mut rows: Vec<Section> = Vec::new();
+    let mut postings = Postings::default();
+    for slice in pages.chunks(512) {
+        let done: Vec<Vec<(Section, Vec<(String, f32)>)>> = slice
+            .par_iter()
+            .map(|&p| {
+                let node = &site.pages[p];
+                sections(&node.page.meta.title, &site.url(&node.url), &bodies[p])
+                    .into_iter()
+                    .map(|mut s| {
+                        let weights = weigh(&s);
+                        s.text = excerpt(&s.text).to_string();
+                        (s, weights)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (s, weights) in done.into_iter().flatten() {
+            postings.add(rows.len() as u32, weights);
+            rows.push(s);
         }
-        all.extend(sections(&meta.title, &site.url(&node.url), &bodies[p]));
     }
-    index(&all)
+    files(&rows, postings)
+}
+
+/// term → (section, weight), filled one section at a time.
+#[derive(Default)]
+struct Postings(HashMap<String, Vec<(u32, f32)>>);
+
+impl Postings {
+    fn add(&mut self, section: u32, weights: Vec<(String, f32)>) {
+        for (term, w) in weights {
+            match self.0.get_mut(term.as_str()) {
+                Some(list) => list.push((section, w)),
+                None => {
+                    self.0.insert(term, vec![(section, w)]);
+                }
+            }
+        }
+    }
+}
+
+/// A section's terms and their weights. A word in the page title or the heading counts fully; in
+/// the text it is diluted by the text's length, so a short section about a thing beats a long
+/// one that mentions it.
+fn weigh(s: &Section) -> Vec<(String, f32)> {
+    let mut local: HashMap<String, f32> = HashMap::new();
+    let mut add = |text: &str, weight: f32, dilute: bool| {
+        let words = terms(text);
+        let n = if dilute {
+            (words.len().max(1) as f32).sqrt()
+        } else {
+            1.0
+        };
+        for w in words {
+            if STOP_WORDS.contains(&w.as_str()) {
+                continue;
+            }
+            *local.entry(w).or_default() += weight / n;
+        }
+    };
+    add(&s.title, 3.0, false);
+    add(&s.heading, 4.0, false);
+    add(&s.text, 1.0, true);
+    local.into_iter().collect()
+}
+
+/// The first [`TEXT_CHARS`] characters, what excerpts are made from.
+fn excerpt(text: &str) -> &str {
+    let cut = text
+        .char_indices()
+        .nth(TEXT_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    &text[..cut]
 }
 
 /// The index files for these sections.
 pub fn index(all: &[Section]) -> Files {
-    let stemmer = Stemmer::create(Algorithm::English);
-    // term → (section → weighted count)
-    let mut postings: HashMap<String, HashMap<u32, f32>> = HashMap::new();
-    for (i, s) in all.iter().enumerate() {
-        let id = i as u32;
-        // A word in the page title or the heading counts fully; in the text, it is diluted by the
-        // text's length, so a short section about a thing beats a long one that mentions it.
-        let mut add = |text: &str, weight: f32, dilute: bool| {
-            let words = terms(text);
-            let n = if dilute {
-                (words.len().max(1) as f32).sqrt()
-            } else {
-                1.0
-            };
-            for w in words {
-                if STOP_WORDS.contains(&w.as_str()) {
-                    continue;
-                }
-                *postings.entry(w).or_default().entry(id).or_default() += weight / n;
+    let mut postings = Postings::default();
+    let rows: Vec<Section> = all
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            postings.add(i as u32, weigh(s));
+            Section {
+                text: excerpt(&s.text).to_string(),
+                ..s.clone()
             }
-        };
-        add(&s.title, 3.0, false);
-        add(&s.heading, 4.0, false);
-        add(&s.text, 1.0, true);
-    }
+        })
+        .collect();
+    files(&rows, postings)
+}
+
+fn files(all: &[Section], postings: Postings) -> Files {
+    let stemmer = Stemmer::create(Algorithm::English);
+    let postings = postings.0;
     // A term's entry is its postings, or `[stem, postings]` when the stem differs from the term.
     let mut shards: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
-    for (term, sections) in postings {
-        let mut list: Vec<(u32, f32)> = sections.into_iter().collect();
+    for (term, mut list) in postings {
         list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         list.truncate(MAX_POSTINGS);
         let top = list.first().map_or(1.0, |l| l.1).max(f32::MIN_POSITIVE);
@@ -265,11 +341,6 @@ pub fn index(all: &[Section]) -> Files {
         let rows: Vec<serde_json::Value> = chunk
             .iter()
             .map(|s| {
-                let cut = s
-                    .text
-                    .char_indices()
-                    .nth(TEXT_CHARS)
-                    .map_or(s.text.len(), |(i, _)| i);
                 let page = match pages.iter().position(|p| p[1] == s.url) {
                     Some(i) => i,
                     None => {
@@ -277,7 +348,7 @@ pub fn index(all: &[Section]) -> Files {
                         pages.len() - 1
                     }
                 };
-                serde_json::json!([page, s.heading, s.anchor, &s.text[..cut]])
+                serde_json::json!([page, s.heading, s.anchor, s.text])
             })
             .collect();
         files.push((

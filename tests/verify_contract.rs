@@ -313,9 +313,15 @@ async fn start(v: &Verifier, entry: &Entry) -> Run {
     let authorize = Url::parse(&started.authorize_url).unwrap();
     assert_no_leak("authorize URL", authorize.as_str());
     let query: BTreeMap<String, String> = authorize.query_pairs().into_owned().collect();
-    let state = query.get("state").cloned().expect("authorize URL has a state");
+    let state = query
+        .get("state")
+        .cloned()
+        .expect("authorize URL has a state");
     assert!(state.len() >= 16, "state is random enough: {state}");
-    assert_eq!(query.get("redirect_uri").map(String::as_str), Some(CALLBACK));
+    assert_eq!(
+        query.get("redirect_uri").map(String::as_str),
+        Some(CALLBACK)
+    );
     assert_eq!(query.get("client_id"), Some(&entry.client_id));
     // The flow waits, and says so, before the callback.
     let pending = v.report(&started.id, Some(BROWSER)).unwrap();
@@ -390,7 +396,12 @@ fn assert_verified(report: &Report, expected: &[&str]) {
 /// Step `id` failed, blaming `field`, and its detail and fix together say each of `words`; the
 /// verdict is Failed and names the same detail; every step before it passed.
 fn assert_failed(report: &Report, id: &str, field: Option<&str>, words: &[&str]) {
-    assert_eq!(report.verdict, Verdict::Failed, "steps: {:#?}", report.steps);
+    assert_eq!(
+        report.verdict,
+        Verdict::Failed,
+        "steps: {:#?}",
+        report.steps
+    );
     let s = step(report, id);
     assert_eq!(s.status, Status::Fail, "{s:#?}");
     assert_eq!(s.field, field, "{s:#?}");
@@ -419,9 +430,7 @@ fn assert_skipped_from(report: &Report, from: &str) {
 
 fn assert_pkce(run: &Run, token_form: &BTreeMap<String, String>) {
     assert_eq!(
-        run.query
-            .get("code_challenge_method")
-            .map(String::as_str),
+        run.query.get("code_challenge_method").map(String::as_str),
         Some("S256")
     );
     let verifier = token_form.get("code_verifier").expect("code_verifier sent");
@@ -454,6 +463,16 @@ fn base64(input: &[u8]) -> String {
     }
     out
 }
+
+/// A callback error case: `error`, `error_description`, the field blamed, the words said, and
+/// whether the consent step fails too.
+type CallbackCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Vec<&'static str>,
+    bool,
+);
 
 fn routes(list: Vec<(&str, Answer)>) -> Vec<(String, Answer)> {
     list.into_iter().map(|(p, a)| (p.to_string(), a)).collect()
@@ -488,11 +507,17 @@ fn azure_api() -> Vec<(&'static str, Answer)> {
         ),
         (
             AZ_PROJECTS,
-            Answer::json(200, json!({"count": 1, "value": [{"id": "p1", "name": "web"}]})),
+            Answer::json(
+                200,
+                json!({"count": 1, "value": [{"id": "p1", "name": "web"}]}),
+            ),
         ),
         (
             AZ_REPOS,
-            Answer::json(200, json!({"count": 2, "value": [{"name": "site"}, {"name": "docs"}]})),
+            Answer::json(
+                200,
+                json!({"count": 2, "value": [{"name": "site"}, {"name": "docs"}]}),
+            ),
         ),
     ]
 }
@@ -541,10 +566,7 @@ async fn azure_legacy_success_sends_the_jwt_bearer_grant() {
     assert_eq!(run.query.get("scope").map(String::as_str), Some(AZ_SCOPES));
     assert!(!run.query.contains_key("code_challenge"));
     assert!(
-        run.started
-            .warnings
-            .iter()
-            .any(|w| w.contains("Entra ID")),
+        run.started.warnings.iter().any(|w| w.contains("Entra ID")),
         "the deprecation notice offers the Entra path"
     );
 
@@ -565,7 +587,9 @@ async fn azure_legacy_success_sends_the_jwt_bearer_grant() {
     .collect();
     assert_eq!(form, expected);
     // The secret's `+`, `/` and `=` are URL-encoded, not sent raw.
-    assert!(sent.body.contains("client_assertion=s3cr3t-CONTRACT-azure.eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9%2B%2F%3D"));
+    assert!(sent.body.contains(
+        "client_assertion=s3cr3t-CONTRACT-azure.eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9%2B%2F%3D"
+    ));
 
     // Every probe carried the token as a bearer.
     for path in [AZ_PROFILE, AZ_ACCOUNTS, AZ_PROJECTS, AZ_REPOS] {
@@ -593,7 +617,11 @@ async fn azure_legacy_success_sends_the_jwt_bearer_grant() {
         ],
     );
     assert!(step(&report, "token").detail.contains("3599 s"));
-    assert!(step(&report, "probe:profile").detail.contains("Ada Lovelace"));
+    assert!(
+        step(&report, "probe:profile")
+            .detail
+            .contains("Ada Lovelace")
+    );
 }
 
 /// The token endpoint's PascalCase errors, each with its own diagnosis.
@@ -634,7 +662,7 @@ async fn azure_legacy_token_errors_are_diagnosed() {
                 json!({"Error": "invalid_request", "ErrorDescription": "redirect_uri mismatch"}),
             ),
             Some("callback_url"),
-            vec!["callback url", "redirect_uri mismatch"],
+            vec!["callback url", "redirect_uri mismatch", CALLBACK],
         ),
     ];
     for (answer, field, words) in cases {
@@ -655,20 +683,18 @@ async fn azure_legacy_invalid_scope_on_the_callback() {
     let stub = azure_stub(azure_token(AZ_SCOPES)).await;
     let v = verifier();
     let run = start(&v, &azure_entry(&stub)).await;
-    let report = callback(
-        &v,
-        &run,
-        &[(
-            "error",
-            "InvalidScope",
-        )],
-    )
-    .await;
+    let report = callback(&v, &run, &[("error", "InvalidScope")]).await;
     assert_failed(
         &report,
         "callback",
         Some("scopes"),
-        &["Code (full)", "vso.code_full", "Project and team (read)", "vso.project", "register"],
+        &[
+            "Code (full)",
+            "vso.code_full",
+            "Project and team (read)",
+            "vso.project",
+            "register",
+        ],
     );
     assert_skipped_from(&report, "token");
     assert!(stub.seen(AZ_TOKEN).is_empty());
@@ -799,24 +825,48 @@ async fn entra_success_sends_scope_pkce_and_secret() {
         run.authorize.path(),
         "/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
     );
-    assert_eq!(run.query.get("response_type").map(String::as_str), Some("code"));
-    assert_eq!(run.query.get("response_mode").map(String::as_str), Some("query"));
+    assert_eq!(
+        run.query.get("response_type").map(String::as_str),
+        Some("code")
+    );
+    assert_eq!(
+        run.query.get("response_mode").map(String::as_str),
+        Some("query")
+    );
     let scope = format!("{ENTRA_SCOPE} offline_access");
     assert_eq!(run.query.get("scope"), Some(&scope));
 
     let sent = stub.token_request(ENTRA_TOKEN);
-    assert!(sent.header("accept").unwrap_or_default().contains("application/json"));
+    assert!(
+        sent.header("accept")
+            .unwrap_or_default()
+            .contains("application/json")
+    );
     let form = sent.form();
-    assert_eq!(form.get("grant_type").map(String::as_str), Some("authorization_code"));
+    assert_eq!(
+        form.get("grant_type").map(String::as_str),
+        Some("authorization_code")
+    );
     assert_eq!(form.get("code").map(String::as_str), Some(CODE));
-    assert_eq!(form.get("client_id").map(String::as_str), Some(AZURE_APP_ID));
+    assert_eq!(
+        form.get("client_id").map(String::as_str),
+        Some(AZURE_APP_ID)
+    );
     assert_eq!(form.get("client_secret"), Some(&entry.secret));
     assert_eq!(form.get("redirect_uri").map(String::as_str), Some(CALLBACK));
     assert_eq!(form.get("scope"), Some(&scope));
     assert_pkce(&run, &form);
     assert_eq!(
         form.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["client_id", "client_secret", "code", "code_verifier", "grant_type", "redirect_uri", "scope"]
+        [
+            "client_id",
+            "client_secret",
+            "code",
+            "code_verifier",
+            "grant_type",
+            "redirect_uri",
+            "scope"
+        ]
     );
 
     assert_verified(
@@ -842,37 +892,61 @@ async fn entra_success_sends_scope_pkce_and_secret() {
 async fn entra_token_errors_are_read_from_aadsts_codes() {
     let cases: Vec<(Answer, &str, Option<&str>, Vec<&str>)> = vec![
         (
-            entra_error(7000215, "invalid_client", "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."),
+            entra_error(
+                7000215,
+                "invalid_client",
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+            ),
             "token",
             Some("client_secret"),
             vec!["AADSTS7000215", "Value", "Secret ID"],
         ),
         (
-            entra_error(54005, "invalid_grant", "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."),
+            entra_error(
+                54005,
+                "invalid_grant",
+                "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+            ),
             "token",
             None,
             vec!["AADSTS54005", "already redeemed", "single-use"],
         ),
         (
-            entra_error(50148, "invalid_grant", "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE."),
+            entra_error(
+                50148,
+                "invalid_grant",
+                "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
+            ),
             "token",
             None,
             vec!["AADSTS50148", "PKCE"],
         ),
         (
-            entra_error(70011, "invalid_scope", "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid."),
+            entra_error(
+                70011,
+                "invalid_scope",
+                "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid.",
+            ),
             "token",
             Some("scopes"),
             vec!["AADSTS70011", ENTRA_SCOPE],
         ),
         (
-            entra_error(50011, "invalid_request", "The redirect URI 'http://127.0.0.1:4000/oauth/callback' specified in the request does not match the redirect URIs configured for the application."),
+            entra_error(
+                50011,
+                "invalid_request",
+                "The redirect URI 'http://127.0.0.1:4000/oauth/callback' specified in the request does not match the redirect URIs configured for the application.",
+            ),
             "token",
             Some("callback_url"),
             vec!["AADSTS50011", CALLBACK, "Redirect URIs"],
         ),
         (
-            entra_error(700016, "unauthorized_client", "Application with identifier '1b4f3e2a-0c9d-4e8f-a7b6-5d4c3b2a1f0e' was not found in the directory 'contoso'."),
+            entra_error(
+                700016,
+                "unauthorized_client",
+                "Application with identifier '1b4f3e2a-0c9d-4e8f-a7b6-5d4c3b2a1f0e' was not found in the directory 'contoso'.",
+            ),
             "token",
             Some("client_id"),
             vec!["AADSTS700016", "Application (client) ID"],
@@ -900,7 +974,7 @@ async fn entra_token_errors_are_read_from_aadsts_codes() {
 /// and a person who declined.
 #[tokio::test]
 async fn entra_callback_errors_are_diagnosed() {
-    let cases: Vec<(&str, &str, Option<&str>, Vec<&str>, bool)> = vec![
+    let cases: Vec<CallbackCase> = vec![
         (
             "invalid_request",
             "AADSTS50011: The redirect URI 'http://127.0.0.1:4000/oauth/callback' specified in the request does not match the redirect URIs configured for the application.",
@@ -974,7 +1048,11 @@ fn github_user(scopes: &str) -> Answer {
 }
 
 async fn github_stub(token: Answer, scopes: &str) -> Stub {
-    Stub::start(routes(vec![(GH_TOKEN, token), (GH_USER, github_user(scopes))])).await
+    Stub::start(routes(vec![
+        (GH_TOKEN, token),
+        (GH_USER, github_user(scopes)),
+    ]))
+    .await
 }
 
 fn github_entry(stub: &Stub) -> Entry {
@@ -996,7 +1074,10 @@ async fn github_enterprise_success() {
     let (run, report) = verify(&v, &entry).await;
 
     assert_eq!(run.authorize.path(), "/login/oauth/authorize");
-    assert_eq!(run.query.get("scope").map(String::as_str), Some("repo read:user"));
+    assert_eq!(
+        run.query.get("scope").map(String::as_str),
+        Some("repo read:user")
+    );
 
     let sent = stub.token_request(GH_TOKEN);
     assert_eq!(sent.header("accept"), Some("application/json"));
@@ -1013,7 +1094,14 @@ async fn github_enterprise_success() {
     );
     assert_verified(
         &report,
-        &["consent", "callback", "token", "probe:user", "scope:repo", "scope:read:user"],
+        &[
+            "consent",
+            "callback",
+            "token",
+            "probe:user",
+            "scope:repo",
+            "scope:read:user",
+        ],
     );
     assert!(step(&report, "probe:user").detail.contains("octocat"));
 }
@@ -1035,7 +1123,10 @@ async fn github_token_errors_arrive_with_http_200() {
             "incorrect_client_credentials",
             "The client_id and/or client_secret passed are incorrect.",
             Some("client_secret"),
-            vec!["incorrect_client_credentials", "generate a new client secret"],
+            vec![
+                "incorrect_client_credentials",
+                "generate a new client secret",
+            ],
         ),
         (
             "redirect_uri_mismatch",
@@ -1069,7 +1160,7 @@ async fn github_token_errors_arrive_with_http_200() {
 /// Authorize-step errors come back on the callback.
 #[tokio::test]
 async fn github_callback_errors_are_diagnosed() {
-    let cases: Vec<(&str, &str, Option<&str>, Vec<&str>, bool)> = vec![
+    let cases: Vec<CallbackCase> = vec![
         (
             "redirect_uri_mismatch",
             "The redirect_uri MUST match the registered callback URL for this application.",
@@ -1081,7 +1172,11 @@ async fn github_callback_errors_are_diagnosed() {
             "access_denied",
             "The user has denied your application access.",
             None,
-            vec!["access_denied", "denied your application access", "Authorize"],
+            vec![
+                "access_denied",
+                "denied your application access",
+                "Authorize",
+            ],
             false,
         ),
         (
@@ -1103,9 +1198,50 @@ async fn github_callback_errors_are_diagnosed() {
         )
         .await;
         assert_failed(&report, "callback", field, &words);
-        assert_eq!(step(&report, "consent").status == Status::Fail, consent_fails);
+        assert_eq!(
+            step(&report, "consent").status == Status::Fail,
+            consent_fails
+        );
         assert!(stub.seen(GH_TOKEN).is_empty());
     }
+}
+
+/// GitHub's default, form-encoded answer (when the Accept header is lost on the way, e.g. by a
+/// proxy in front of an old Enterprise Server) is read too, token and errors alike.
+#[tokio::test]
+async fn github_form_encoded_answers_are_read() {
+    let token = Answer::raw(
+        200,
+        Some("application/x-www-form-urlencoded; charset=utf-8"),
+        "access_token=tok-CONTRACT-gho_form&scope=repo%2Cread%3Auser&token_type=bearer",
+    );
+    let stub = github_stub(token, "repo, read:user").await;
+    let v = verifier();
+    let (_, report) = verify(&v, &github_entry(&stub)).await;
+    assert_eq!(report.verdict, Verdict::Verified, "{:#?}", report.steps);
+    assert_eq!(
+        stub.seen(GH_USER)[0].header("authorization"),
+        Some("Bearer tok-CONTRACT-gho_form")
+    );
+
+    let error = Answer::raw(
+        200,
+        Some("application/x-www-form-urlencoded; charset=utf-8"),
+        "error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired.&error_uri=https%3A%2F%2Fdocs.github.com",
+    );
+    let stub = github_stub(error, "repo").await;
+    let v = verifier();
+    let (_, report) = verify(&v, &github_entry(&stub)).await;
+    assert_failed(
+        &report,
+        "token",
+        None,
+        &[
+            "bad_verification_code",
+            "incorrect or expired",
+            "10 minutes",
+        ],
+    );
 }
 
 /// A token without `repo`: the scope step names it by UI and API name.
@@ -1120,7 +1256,11 @@ async fn github_missing_scope_is_named() {
         &report,
         "scope:repo",
         Some("scopes"),
-        &["Full control of private repositories", "`repo`", "granted: read:user"],
+        &[
+            "Full control of private repositories",
+            "`repo`",
+            "granted: read:user",
+        ],
     );
 }
 
@@ -1134,7 +1274,12 @@ async fn github_api_refusing_the_token() {
     );
     let v = verifier();
     let (_, report) = verify(&v, &github_entry(&stub)).await;
-    assert_failed(&report, "probe:user", Some("scopes"), &["401", "Bad credentials"]);
+    assert_failed(
+        &report,
+        "probe:user",
+        Some("scopes"),
+        &["401", "Bad credentials"],
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1193,11 +1338,20 @@ async fn gitlab_success_under_a_path() {
     let (run, report) = verify(&v, &entry).await;
 
     assert_eq!(run.authorize.path(), "/gitlab/oauth/authorize");
-    assert_eq!(run.query.get("response_type").map(String::as_str), Some("code"));
-    assert_eq!(run.query.get("scope").map(String::as_str), Some("api read_user"));
+    assert_eq!(
+        run.query.get("response_type").map(String::as_str),
+        Some("code")
+    );
+    assert_eq!(
+        run.query.get("scope").map(String::as_str),
+        Some("api read_user")
+    );
 
     let form = stub.token_request("/gitlab/oauth/token").form();
-    assert_eq!(form.get("grant_type").map(String::as_str), Some("authorization_code"));
+    assert_eq!(
+        form.get("grant_type").map(String::as_str),
+        Some("authorization_code")
+    );
     assert_eq!(form.get("client_id"), Some(&entry.client_id));
     assert_eq!(form.get("client_secret"), Some(&entry.secret));
     assert_eq!(form.get("code").map(String::as_str), Some(CODE));
@@ -1261,7 +1415,11 @@ async fn gitlab_missing_scope_from_token_info() {
         &report,
         "scope:api",
         Some("scopes"),
-        &["Access the API on your behalf", "`api`", "granted: read_user"],
+        &[
+            "Access the API on your behalf",
+            "`api`",
+            "granted: read_user",
+        ],
     );
 }
 
@@ -1276,7 +1434,10 @@ async fn gitlab_invalid_scope_on_the_callback() {
         &run,
         &[
             ("error", "invalid_scope"),
-            ("error_description", "The requested scope is invalid, unknown, or malformed."),
+            (
+                "error_description",
+                "The requested scope is invalid, unknown, or malformed.",
+            ),
         ],
     )
     .await;
@@ -1284,7 +1445,11 @@ async fn gitlab_invalid_scope_on_the_callback() {
         &report,
         "callback",
         Some("scopes"),
-        &["invalid_scope", "Access the API on your behalf (`api`)", "`read_user`"],
+        &[
+            "invalid_scope",
+            "Access the API on your behalf (`api`)",
+            "`read_user`",
+        ],
     );
 }
 
@@ -1308,8 +1473,11 @@ async fn bitbucket_stub(token: Answer, scopes: &str) -> Stub {
         (BB_TOKEN, token),
         (
             BB_USER,
-            Answer::json(200, json!({"display_name": "Ada Lovelace", "username": "ada"}))
-                .header("x-oauth-scopes", scopes),
+            Answer::json(
+                200,
+                json!({"display_name": "Ada Lovelace", "username": "ada"}),
+            )
+            .header("x-oauth-scopes", scopes),
         ),
     ]))
     .await
@@ -1330,13 +1498,20 @@ const BB_ALL: &str = "account repository pullrequest webhook";
 /// the granted permissions from `scopes`.
 #[tokio::test]
 async fn bitbucket_success_uses_basic_auth() {
-    let stub = bitbucket_stub(bitbucket_token(BB_ALL), "account, repository, pullrequest, webhook").await;
+    let stub = bitbucket_stub(
+        bitbucket_token(BB_ALL),
+        "account, repository, pullrequest, webhook",
+    )
+    .await;
     let v = verifier();
     let entry = bitbucket_entry(&stub);
     let (run, report) = verify(&v, &entry).await;
 
     assert_eq!(run.authorize.path(), "/site/oauth2/authorize");
-    assert_eq!(run.query.get("response_type").map(String::as_str), Some("code"));
+    assert_eq!(
+        run.query.get("response_type").map(String::as_str),
+        Some("code")
+    );
     assert!(!run.query.contains_key("scope"));
 
     let sent = stub.token_request(BB_TOKEN);
@@ -1345,10 +1520,17 @@ async fn bitbucket_success_uses_basic_auth() {
         base64(format!("{}:{}", entry.client_id, entry.secret).as_bytes())
     );
     assert_eq!(sent.header("authorization"), Some(basic.as_str()));
-    assert!(!sent.body.contains("s3cr3t-CONTRACT"), "no secret in the body: {}", sent.body);
+    assert!(
+        !sent.body.contains("s3cr3t-CONTRACT"),
+        "no secret in the body: {}",
+        sent.body
+    );
     let form = sent.form();
     assert!(!form.contains_key("client_secret"));
-    assert_eq!(form.get("grant_type").map(String::as_str), Some("authorization_code"));
+    assert_eq!(
+        form.get("grant_type").map(String::as_str),
+        Some("authorization_code")
+    );
     assert_eq!(form.get("code").map(String::as_str), Some(CODE));
 
     assert_verified(
@@ -1465,7 +1647,10 @@ async fn oidc_success_through_discovery() {
     let entry = oidc_entry(&stub.base);
     let (run, report) = verify(&v, &entry).await;
     assert_eq!(run.authorize.path(), "/auth");
-    assert_eq!(run.query.get("scope").map(String::as_str), Some("openid profile"));
+    assert_eq!(
+        run.query.get("scope").map(String::as_str),
+        Some("openid profile")
+    );
     let sent = stub.token_request("/token");
     let basic = format!(
         "Basic {}",
@@ -1477,7 +1662,14 @@ async fn oidc_success_through_discovery() {
     assert_pkce(&run, &form);
     assert_verified(
         &report,
-        &["consent", "callback", "token", "probe:userinfo", "scope:openid", "scope:profile"],
+        &[
+            "consent",
+            "callback",
+            "token",
+            "probe:userinfo",
+            "scope:openid",
+            "scope:profile",
+        ],
     );
 }
 
@@ -1492,7 +1684,12 @@ async fn oidc_failures_are_diagnosed() {
     .await;
     let v = verifier();
     let (_, report) = verify(&v, &oidc_entry(&stub.base)).await;
-    assert_failed(&report, "token", Some("client_secret"), &["client authentication failed"]);
+    assert_failed(
+        &report,
+        "token",
+        Some("client_secret"),
+        &["client authentication failed"],
+    );
 
     let stub = oidc_stub(Answer::json(
         400,
@@ -1501,7 +1698,12 @@ async fn oidc_failures_are_diagnosed() {
     .await;
     let v = verifier();
     let (_, report) = verify(&v, &oidc_entry(&stub.base)).await;
-    assert_failed(&report, "token", None, &["grant request is invalid", "single-use"]);
+    assert_failed(
+        &report,
+        "token",
+        None,
+        &["grant request is invalid", "single-use"],
+    );
 
     let stub = oidc_stub(oidc_token("openid")).await;
     let v = verifier();
@@ -1519,7 +1721,10 @@ async fn oidc_discovery_problems_stop_the_start() {
         "/.well-known/openid-configuration",
         discovery("https://login.example.com"),
     );
-    match v.start(oidc_entry(&stub.base).form(), ORIGIN, BROWSER, client_ip()).await {
+    match v
+        .start(oidc_entry(&stub.base).form(), ORIGIN, BROWSER, client_ip())
+        .await
+    {
         Err(StartError::Provider(d)) => {
             assert_eq!(d.field.map(|f| f.name()), Some("instance_url"));
             assert!(d.fix.contains("https://login.example.com"));
@@ -1530,13 +1735,19 @@ async fn oidc_discovery_problems_stop_the_start() {
     let mut doc = discovery(&stub.base).body;
     doc = String::from_utf8(doc)
         .unwrap()
-        .replace(&format!("{}/token", stub.base), "https://evil.example/token")
+        .replace(
+            &format!("{}/token", stub.base),
+            "https://evil.example/token",
+        )
         .into_bytes();
     stub.set(
         "/.well-known/openid-configuration",
         Answer::raw(200, Some("application/json"), doc),
     );
-    match v.start(oidc_entry(&stub.base).form(), ORIGIN, BROWSER, client_ip()).await {
+    match v
+        .start(oidc_entry(&stub.base).form(), ORIGIN, BROWSER, client_ip())
+        .await
+    {
         Err(StartError::Provider(d)) => assert!(d.detail.contains("different host"), "{d:?}"),
         other => panic!("{other:?}"),
     }
@@ -1545,7 +1756,10 @@ async fn oidc_discovery_problems_stop_the_start() {
         "/.well-known/openid-configuration",
         Answer::raw(200, Some("text/html"), "<html><body>Welcome</body></html>"),
     );
-    match v.start(oidc_entry(&stub.base).form(), ORIGIN, BROWSER, client_ip()).await {
+    match v
+        .start(oidc_entry(&stub.base).form(), ORIGIN, BROWSER, client_ip())
+        .await
+    {
         Err(StartError::Provider(d)) => {
             assert_eq!(d.field.map(|f| f.name()), Some("instance_url"));
             assert!(d.detail.contains("instead of a discovery document"));
@@ -1554,7 +1768,10 @@ async fn oidc_discovery_problems_stop_the_start() {
     }
     // Nothing listening.
     let closed = closed_port().await;
-    match v.start(oidc_entry(&closed).form(), ORIGIN, BROWSER, client_ip()).await {
+    match v
+        .start(oidc_entry(&closed).form(), ORIGIN, BROWSER, client_ip())
+        .await
+    {
         Err(StartError::Provider(d)) => {
             assert_eq!(d.field.map(|f| f.name()), Some("instance_url"));
             assert!(d.detail.contains("refused"), "{d:?}");
@@ -1670,7 +1887,11 @@ async fn expired_summary_states_a_real_duration() {
     tokio::time::sleep(Duration::from_millis(120)).await;
     v.sweep();
     let report = report_of(&v, &run.started.id);
-    assert!(!report.summary.contains("within 0 minutes"), "{}", report.summary);
+    assert!(
+        !report.summary.contains("within 0 minutes"),
+        "{}",
+        report.summary
+    );
 }
 
 /// A callback with neither a code nor an error.
@@ -1709,7 +1930,11 @@ async fn token_endpoint_bad_answers() {
             vec!["HTML page instead of JSON", "Sign in to your account"],
         ),
         (
-            Answer::raw(502, Some("text/html"), "<html><body><h1>502 Bad Gateway</h1></body></html>"),
+            Answer::raw(
+                502,
+                Some("text/html"),
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+            ),
             Some("instance_url"),
             vec!["HTTP 502", "HTML"],
         ),
@@ -1766,7 +1991,10 @@ async fn token_endpoint_network_failures() {
     let v = verifier_with(|o| o.request_timeout = Duration::from_millis(300));
     let started = std::time::Instant::now();
     let (_, report) = verify(&v, &gitlab_entry(&stub.base)).await;
-    assert!(started.elapsed() < Duration::from_secs(2), "the timeout applies");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the timeout applies"
+    );
     assert_failed(
         &report,
         "token",
@@ -1881,36 +2109,94 @@ async fn fields_are_validated() {
     let long_secret = format!("s3cr3t-CONTRACT-{}", "x".repeat(5000));
     type Tweak = Box<dyn Fn(&mut Entry)>;
     let cases: Vec<(Tweak, &str, &str)> = vec![
-        (Box::new(|e| e.instance = String::new()), "instance_url", "Enter the Instance URL"),
-        (Box::new(|e| e.instance = "gitlab example com".into()), "instance_url", "not a URL"),
+        (
+            Box::new(|e| e.instance = String::new()),
+            "instance_url",
+            "Enter the Instance URL",
+        ),
+        (
+            Box::new(|e| e.instance = "gitlab example com".into()),
+            "instance_url",
+            "not a URL",
+        ),
         (
             Box::new(|e| e.instance = "https://ada:s3cr3t-CONTRACT-url@gitlab.example.com".into()),
             "instance_url",
             "user name or password",
         ),
-        (Box::new(|e| e.instance = "https://10.1.2.3".into()), "instance_url", "private"),
+        (
+            Box::new(|e| e.instance = "https://10.1.2.3".into()),
+            "instance_url",
+            "private",
+        ),
         (
             Box::new(|e| e.instance = "https://169.254.169.254/latest/meta-data".into()),
             "instance_url",
             "metadata",
         ),
-        (Box::new(|e| e.instance = "http://gitlab.example.com".into()), "instance_url", "https"),
-        (Box::new(|e| e.instance = format!("https://{}.example", "a".repeat(2100))), "instance_url", "longer than"),
-        (Box::new(|e| e.client_id = String::new()), "client_id", "Enter the Application ID"),
-        (Box::new(|e| e.client_id = "a".repeat(300)), "client_id", "longer than 256"),
-        (Box::new(|e| e.client_id = "abc\tdef".into()), "client_id", "control characters"),
-        (Box::new(|e| e.client_id = "abc def".into()), "client_id", "spaces"),
-        (Box::new(|e| e.secret = String::new()), "client_secret", "Enter the Secret"),
-        (Box::new(move |e| e.secret = long_secret.clone()), "client_secret", "longer than 4096"),
-        (Box::new(|e| e.secret = "s3cr3t-CONTRACT-\u{7}bell".into()), "client_secret", "control characters"),
-        (Box::new(|e| e.secret = e.client_id.clone()), "client_secret", "same as"),
-        (Box::new(|e| e.scopes = "api;drop".into()), "scopes", "separated by spaces"),
+        (
+            Box::new(|e| e.instance = "http://gitlab.example.com".into()),
+            "instance_url",
+            "https",
+        ),
+        (
+            Box::new(|e| e.instance = format!("https://{}.example", "a".repeat(2100))),
+            "instance_url",
+            "longer than",
+        ),
+        (
+            Box::new(|e| e.client_id = String::new()),
+            "client_id",
+            "Enter the Application ID",
+        ),
+        (
+            Box::new(|e| e.client_id = "a".repeat(300)),
+            "client_id",
+            "longer than 256",
+        ),
+        (
+            Box::new(|e| e.client_id = "abc\tdef".into()),
+            "client_id",
+            "control characters",
+        ),
+        (
+            Box::new(|e| e.client_id = "abc def".into()),
+            "client_id",
+            "spaces",
+        ),
+        (
+            Box::new(|e| e.secret = String::new()),
+            "client_secret",
+            "Enter the Secret",
+        ),
+        (
+            Box::new(move |e| e.secret = long_secret.clone()),
+            "client_secret",
+            "longer than 4096",
+        ),
+        (
+            Box::new(|e| e.secret = "s3cr3t-CONTRACT-\u{7}bell".into()),
+            "client_secret",
+            "control characters",
+        ),
+        (
+            Box::new(|e| e.secret = e.client_id.clone()),
+            "client_secret",
+            "same as",
+        ),
+        (
+            Box::new(|e| e.scopes = "api;drop".into()),
+            "scopes",
+            "separated by spaces",
+        ),
     ];
     for (tweak, field, words) in cases {
         let mut e = ok.clone();
         tweak(&mut e);
         let f = fields(v.start(e.form(), ORIGIN, BROWSER, client_ip()).await);
-        let msg = f.get(field).unwrap_or_else(|| panic!("no `{field}` in {f:?}"));
+        let msg = f
+            .get(field)
+            .unwrap_or_else(|| panic!("no `{field}` in {f:?}"));
         assert!(msg.contains(words), "{field}: `{msg}` lacks `{words}`");
     }
 
@@ -1935,7 +2221,12 @@ async fn fields_are_validated() {
 
     // Azure DevOps' IDs are GUIDs; Entra's secret Value is not one (that is the secret's ID); a
     // personal-account tenant cannot reach Azure DevOps.
-    let mut az = Entry::new("azure-devops", "http://127.0.0.1:9", "not-a-guid", "s3cr3t-CONTRACT-a");
+    let mut az = Entry::new(
+        "azure-devops",
+        "http://127.0.0.1:9",
+        "not-a-guid",
+        "s3cr3t-CONTRACT-a",
+    );
     let f = fields(v.start(az.form(), ORIGIN, BROWSER, client_ip()).await);
     assert!(f["client_id"].contains("GUID"));
     az.provider = "azure-devops-entra";
@@ -1982,12 +2273,22 @@ async fn internal_addresses_are_refused() {
     let strict = verifier_with(|o| o.net.allow_insecure_loopback = false);
     let f = fields(
         strict
-            .start(gitlab_entry("http://127.0.0.1:9").form(), ORIGIN, BROWSER, client_ip())
+            .start(
+                gitlab_entry("http://127.0.0.1:9").form(),
+                ORIGIN,
+                BROWSER,
+                client_ip(),
+            )
             .await,
     );
     assert!(f["instance_url"].contains("allow_insecure_loopback"));
     // Azure DevOps wants an https callback; without loopback allowed, an http page is named.
-    let az = Entry::new("azure-devops", "https://dev.azure.com", AZURE_APP_ID, "s3cr3t-CONTRACT-a");
+    let az = Entry::new(
+        "azure-devops",
+        "https://dev.azure.com",
+        AZURE_APP_ID,
+        "s3cr3t-CONTRACT-a",
+    );
     let f = fields(strict.start(az.form(), ORIGIN, BROWSER, client_ip()).await);
     assert!(f["callback_url"].contains("--tls"), "{f:?}");
 }

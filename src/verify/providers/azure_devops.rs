@@ -360,7 +360,7 @@ impl Provider for AzureDevOps {
         })
     }
 
-    fn token_error(&self, _params: &FlowParams, failure: &ExchangeFailure) -> Diagnosis {
+    fn token_error(&self, params: &FlowParams, failure: &ExchangeFailure) -> Diagnosis {
         if let Some(d) = failure.common(&INFO) {
             return d;
         }
@@ -401,8 +401,14 @@ impl Provider for AzureDevOps {
             ),
             "invalid_request" | "InvalidRequest" => Diagnosis::field(
                 Field::CallbackUrl,
-                format!("{said}"),
-                "Check that the application's Authorization callback URL is exactly the one shown in the form.",
+                format!(
+                    "{said} The token request sent the callback URL `{}`; Azure DevOps rejects it when it differs from the application's registered one.",
+                    params.redirect_uri
+                ),
+                format!(
+                    "Check that the application's Authorization callback URL is exactly `{}`.",
+                    params.redirect_uri
+                ),
             ),
             _ => Diagnosis::general(
                 said,
@@ -437,7 +443,10 @@ impl Provider for AzureDevOps {
     ) -> BoxFuture<'a, Vec<Step>> {
         Box::pin(async move {
             let (mut steps, ok) = azure_probes(&INFO, http, endpoints, token).await;
-            if ok {
+            // A probe refused for a missing scope only says "401"; the token answer's `scope`
+            // names which one, so compare it even then. Without that list, only passing probes
+            // vouch for the scopes.
+            if ok || token.scopes.is_some() {
                 steps.extend(p::scope_steps(
                     &INFO,
                     &params.scopes,

@@ -179,6 +179,12 @@ impl Stub {
         assert_eq!(seen.len(), 1, "exactly one token request to {path}");
         let s = seen.into_iter().next().unwrap();
         assert_eq!(s.method, "POST");
+        // Every field once: a repeated `scope` or `client_id` is refused by strict providers.
+        let keys: Vec<String> = url::form_urlencoded::parse(s.body.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(keys.len(), unique.len(), "repeated fields: {}", s.body);
         assert!(
             s.header("content-type")
                 .unwrap_or_default()
@@ -1242,6 +1248,36 @@ async fn github_form_encoded_answers_are_read() {
             "10 minutes",
         ],
     );
+}
+
+/// Without `X-OAuth-Scopes` (a proxy dropped it), the token answer's comma-separated `scope` is
+/// what was granted.
+#[tokio::test]
+async fn github_scopes_fall_back_to_the_token_answer() {
+    let stub = Stub::start(routes(vec![
+        (GH_TOKEN, github_token()),
+        (GH_USER, Answer::json(200, json!({"login": "octocat"}))),
+    ]))
+    .await;
+    let v = verifier();
+    let (_, report) = verify(&v, &github_entry(&stub)).await;
+    assert_eq!(report.verdict, Verdict::Verified, "{:#?}", report.steps);
+    assert!(step(&report, "scope:repo").detail.contains("read:user"));
+
+    let stub = Stub::start(routes(vec![
+        (
+            GH_TOKEN,
+            Answer::json(
+                200,
+                json!({"access_token": "tok-CONTRACT-gho_x", "scope": "read:user", "token_type": "bearer"}),
+            ),
+        ),
+        (GH_USER, Answer::json(200, json!({"login": "octocat"}))),
+    ]))
+    .await;
+    let v = verifier();
+    let (_, report) = verify(&v, &github_entry(&stub)).await;
+    assert_failed(&report, "scope:repo", Some("scopes"), &["`repo`"]);
 }
 
 /// A token without `repo`: the scope step names it by UI and API name.

@@ -2328,3 +2328,50 @@ async fn internal_addresses_are_refused() {
     let f = fields(strict.start(az.form(), ORIGIN, BROWSER, client_ip()).await);
     assert!(f["callback_url"].contains("--tls"), "{f:?}");
 }
+
+/// Hostile callbacks and answers: huge or odd error strings, AADSTS at the very end or with an
+/// overflowing number, multi-byte text. Each is diagnosed in bounded words, without a panic.
+#[tokio::test]
+async fn hostile_callbacks_and_answers_do_not_panic() {
+    let huge = format!("{}AADSTS", "é".repeat(10_000));
+    let overflow = format!("AADSTS{}: nope", "9".repeat(40));
+    for (error, description) in [
+        ("invalid_request", huge.as_str()),
+        ("invalid_request", overflow.as_str()),
+        ("\u{202e}evil\u{0}", "line\nbreak\ttab"),
+        (&*"e".repeat(5_000), ""),
+    ] {
+        let stub = entra_stub(entra_token()).await;
+        let v = verifier();
+        let run = start(&v, &entra_entry(&stub)).await;
+        let report = callback(
+            &v,
+            &run,
+            &[("error", error), ("error_description", description)],
+        )
+        .await;
+        let s = step(&report, "callback");
+        assert_eq!(s.status, Status::Fail);
+        assert!(
+            s.detail.chars().count() < 1_500,
+            "bounded: {} chars",
+            s.detail.chars().count()
+        );
+    }
+    // Odd token answers: an `Error` that is not a string, an array, `null`.
+    for body in [
+        json!({"Error": 42, "ErrorDescription": ["x"]}),
+        json!([1, 2, 3]),
+        Value::Null,
+        json!({"access_token": 7}),
+    ] {
+        let stub = azure_stub(Answer::json(400, body.clone())).await;
+        let v = verifier();
+        let (_, report) = verify(&v, &azure_entry(&stub)).await;
+        assert_eq!(step(&report, "token").status, Status::Fail);
+        let stub = gitlab_stub(Answer::json(200, body), &["api"]).await;
+        let v = verifier();
+        let (_, report) = verify(&v, &gitlab_entry(&stub.base)).await;
+        assert_eq!(step(&report, "token").status, Status::Fail);
+    }
+}

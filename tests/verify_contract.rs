@@ -1088,6 +1088,17 @@ async fn github_enterprise_success() {
     let sent = stub.token_request(GH_TOKEN);
     assert_eq!(sent.header("accept"), Some("application/json"));
     let form = sent.form();
+    assert_eq!(
+        form.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "client_id",
+            "client_secret",
+            "code",
+            "code_verifier",
+            "grant_type",
+            "redirect_uri"
+        ]
+    );
     assert_eq!(form.get("client_id"), Some(&entry.client_id));
     assert_eq!(form.get("client_secret"), Some(&entry.secret));
     assert_eq!(form.get("code").map(String::as_str), Some(CODE));
@@ -1385,6 +1396,17 @@ async fn gitlab_success_under_a_path() {
 
     let form = stub.token_request("/gitlab/oauth/token").form();
     assert_eq!(
+        form.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "client_id",
+            "client_secret",
+            "code",
+            "code_verifier",
+            "grant_type",
+            "redirect_uri"
+        ]
+    );
+    assert_eq!(
         form.get("grant_type").map(String::as_str),
         Some("authorization_code")
     );
@@ -1562,7 +1584,12 @@ async fn bitbucket_success_uses_basic_auth() {
         sent.body
     );
     let form = sent.form();
-    assert!(!form.contains_key("client_secret"));
+    // Bitbucket authenticates the consumer by Basic only: neither the Key nor the Secret in the
+    // body, and no PKCE (not supported).
+    assert_eq!(
+        form.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["code", "grant_type", "redirect_uri"]
+    );
     assert_eq!(
         form.get("grant_type").map(String::as_str),
         Some("authorization_code")
@@ -1694,7 +1721,10 @@ async fn oidc_success_through_discovery() {
     );
     assert_eq!(sent.header("authorization"), Some(basic.as_str()));
     let form = sent.form();
-    assert!(!form.contains_key("client_secret"));
+    assert_eq!(
+        form.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["code", "code_verifier", "grant_type", "redirect_uri"]
+    );
     assert_pkce(&run, &form);
     assert_verified(
         &report,
@@ -1784,7 +1814,10 @@ async fn oidc_discovery_problems_stop_the_start() {
         .start(oidc_entry(&stub.base).form(), ORIGIN, BROWSER, client_ip())
         .await
     {
-        Err(StartError::Provider(d)) => assert!(d.detail.contains("different host"), "{d:?}"),
+        Err(StartError::Provider(d)) => {
+            assert!(d.detail.contains("different host"), "{d:?}");
+            assert_no_leak("StartError", &format!("{d:?}"));
+        }
         other => panic!("{other:?}"),
     }
     // No discovery document: an HTML page.

@@ -2013,6 +2013,11 @@ async fn token_endpoint_bad_answers() {
             vec!["more than 1048576 bytes", "stops reading"],
         ),
         (
+            Answer::json(404, json!({"message": "404 Not Found"})),
+            Some("instance_url"),
+            vec!["HTTP 404", "not at this address", "path"],
+        ),
+        (
             Answer::raw(200, Some("application/json"), ""),
             None,
             vec!["HTTP 200 with an empty body", "Instance URL"],
@@ -2105,6 +2110,10 @@ async fn timeout_message_states_a_real_duration() {
 async fn unusual_token_answers_are_read_and_never_echoed() {
     let token = json!({"access_token": "tok-CONTRACT-odd", "refresh_token": "refresh-CONTRACT-odd", "scope": "api read_user"});
     let cases = vec![
+        Answer::json(
+            200,
+            json!({"access_token": "tok-CONTRACT-odd", "token_type": "bearer", "error": null}),
+        ),
         Answer::raw(200, Some("text/plain; charset=utf-8"), token.to_string()),
         Answer::raw(200, None, token.to_string()),
         Answer::json(200, token.clone()),

@@ -203,6 +203,23 @@ impl ExchangeFailure {
     pub fn common(&self, info: &ProviderInfo) -> Option<Diagnosis> {
         match self {
             ExchangeFailure::Net(net) => Some(net.diagnosis()),
+            // No token endpoint at this address: the Instance URL (or its path) is wrong, which the
+            // answer's body, often a generic "Not Found", would not make clear.
+            ExchangeFailure::Answer {
+                raw, error: None, ..
+            } if raw.status == 404 || raw.status == 405 => Some(Diagnosis::field(
+                Field::InstanceUrl,
+                format!(
+                    "{}'s token endpoint is not at this address: it answered HTTP {} ({}).",
+                    info.name,
+                    raw.status,
+                    excerpt(raw)
+                ),
+                format!(
+                    "Check the Instance URL: it must be {}'s base address, including the path a self-managed instance is served under (such as https://git.example.com/gitlab).",
+                    info.name
+                ),
+            )),
             ExchangeFailure::Answer {
                 raw, error: None, ..
             } if raw.body.iter().all(u8::is_ascii_whitespace) => Some(Diagnosis::general(
@@ -483,7 +500,9 @@ pub fn excerpt(raw: &Raw) -> String {
 /// DevOps), `scope` as a string or a list, Bitbucket's `scopes`, a form-encoded body.
 pub fn token_from(raw: &Raw) -> Option<Token> {
     let json = answer_fields(raw)?;
-    if json.get("error").is_some() || json.get("Error").is_some() {
+    // Some servers send `"error": null` beside a token; only an actual error voids it.
+    let has = |k: &str| json.get(k).is_some_and(|v| !v.is_null());
+    if has("error") || has("Error") {
         return None;
     }
     let access = json.get("access_token")?.as_str()?.to_string();

@@ -2417,3 +2417,92 @@ async fn hostile_callbacks_and_answers_do_not_panic() {
         assert_eq!(step(&report, "token").status, Status::Fail);
     }
 }
+
+/// A self-signed certificate for 127.0.0.1, standing in for a self-managed instance's private CA.
+const PRIVATE_CA_CERT: &str = "-----BEGIN CERTIFICATE-----
+MIIBpDCCAUmgAwIBAgIULtZjHrVjUoTApUvmdeUh8wp5fxowCgYIKoZIzj0EAwIw
+HzEdMBsGA1UEAwwUZ2l0LmludGVybmFsLmV4YW1wbGUwIBcNMjYxMTI2MDc0MDAw
+WhgPMjEyNjExMDIwNzQwMDBaMB8xHTAbBgNVBAMMFGdpdC5pbnRlcm5hbC5leGFt
+cGxlMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEUhcsTeZ3zqCh/m9w6+mJA4PK
+DC7SiaxicSVLX0iwWLbQOBt3AUGKXNKMjwR14+sdTlhEH9SDAX6FEnhrgURZ9KNh
+MF8wHQYDVR0OBBYEFHZn0hGYH3Faqz1eLevV3/24Ult4MB8GA1UdIwQYMBaAFHZn
+0hGYH3Faqz1eLevV3/24Ult4MA8GA1UdEQQIMAaHBH8AAAEwDAYDVR0TAQH/BAIw
+ADAKBggqhkjOPQQDAgNJADBGAiEAni4vbj4QZ55P+mGO4FTUIiLX1KBp2TgPm+ga
+lofWAk8CIQDrhnhxdvAY3Dzhf2ZUxETfKugzcdtE9/x/xMUQ+W7l4g==
+-----END CERTIFICATE-----
+";
+const PRIVATE_CA_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgkIKDP4Kv6lOLnYA2
+q6nceIi7ybXEi58bomHYf+FwepGhRANCAARSFyxN5nfOoKH+b3Dr6YkDg8oMLtKJ
+rGJxJUtfSLBYttA4G3cBQYpc0oyPBHXj6x1OWEQf1IMBfoUSeGuBRFn0
+-----END PRIVATE KEY-----
+";
+
+/// An https server on 127.0.0.1 with a certificate no trust store knows; it only shakes hands.
+fn private_ca_server() -> String {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let cert = CertificateDer::from_pem_slice(PRIVATE_CA_CERT.as_bytes()).unwrap();
+    let key = PrivateKeyDer::from_pem_slice(PRIVATE_CA_KEY.as_bytes()).unwrap();
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap(),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut tcp in listener.incoming().flatten() {
+            let Ok(mut conn) = rustls::ServerConnection::new(config.clone()) else {
+                continue;
+            };
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+            while conn.is_handshaking() {
+                if conn.complete_io(&mut tcp).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    format!("https://{addr}")
+}
+
+/// A self-managed instance behind a private CA: a TLS problem naming the host and the certificate,
+/// blaming the Instance URL, not an OAuth failure.
+#[tokio::test]
+#[ignore = "bug in src/verify/net.rs Http::classify: rustls errors nested in two io::Errors are classified as Transport"]
+async fn private_ca_is_a_tls_problem_with_the_host() {
+    let base = private_ca_server();
+    let v = verifier();
+    let (_, report) = verify(&v, &gitlab_entry(&base)).await;
+    assert_failed(
+        &report,
+        "token",
+        Some("instance_url"),
+        &["TLS", "127.0.0.1", "certificate"],
+    );
+}
+
+/// An https Instance URL whose server does not complete a TLS handshake (here it speaks plain
+/// http) is a TLS problem with the host, not an OAuth failure.
+#[tokio::test]
+#[ignore = "bug in src/verify/net.rs Http::classify: rustls errors nested in two io::Errors are classified as Transport"]
+async fn tls_failure_is_a_network_problem_with_the_host() {
+    let stub = gitlab_stub(gitlab_token(), &["api"]).await;
+    let https = stub.base.replace("http://", "https://");
+    let v = verifier();
+    let (_, report) = verify(&v, &gitlab_entry(&https)).await;
+    let s = step(&report, "token");
+    assert_failed(
+        &report,
+        "token",
+        Some("instance_url"),
+        &["TLS", "127.0.0.1"],
+    );
+    assert!(!s.detail.contains("OAuth error"), "{s:#?}");
+}

@@ -2,9 +2,9 @@
 //! stub: many flows at once (start, callback, result), the memory of many pending flows, and the
 //! cost of expiring them.
 //!
-//! cargo bench --bench verify -- [--flows N] [--pending P]
+//! cargo bench --bench verify -- [--flows N] [--in-flight K] [--pending P]
 //!
-//! Defaults: 500 concurrent flows, 10,000 pending. Latency is measured inside the server (a
+//! Defaults: 500 flows all at once, then the same 500 with 16 in flight, and 10,000 pending. Latency is measured inside the server (a
 //! middleware around the verification routes, from request to response head) and, for
 //! comparison, as the client's round trip on loopback. Memory is the process's VmRSS growth while
 //! the pending flows are held. Without `--bench` (under `cargo test`) it does a small smoke run.
@@ -400,12 +400,12 @@ async fn start_many(
     Ok((verifier, per_start, errors))
 }
 
-async fn run(flows: usize, pending: usize) -> Result<bool, String> {
+async fn run(flows: usize, in_flight: usize, pending: usize) -> Result<bool, String> {
     let provider = provider().await?;
 
     // Scenario 1: whole flows over HTTP, all at once, then paced.
     let (burst_p99, burst_errors) = flows_over_http(&provider, flows, flows).await?;
-    let paced = 16.min(flows);
+    let paced = in_flight.clamp(1, flows.max(1));
     let (paced_p99, paced_errors) = flows_over_http(&provider, flows, paced).await?;
 
     // Scenario 2: many pending flows (started, never called back): memory, and the cost of each
@@ -471,6 +471,7 @@ fn main() -> ExitCode {
             .and_then(|v| v.parse::<usize>().ok())
     };
     let flows = value("--flows").unwrap_or(if benching { 500 } else { 20 });
+    let in_flight = value("--in-flight").unwrap_or(16);
     let pending = value("--pending").unwrap_or(if benching { 10_000 } else { 200 });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -483,7 +484,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(flows, pending)) {
+    match runtime.block_on(run(flows, in_flight, pending)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("error: some flows failed");

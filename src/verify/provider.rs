@@ -185,7 +185,7 @@ pub enum ExchangeFailure {
 impl ExchangeFailure {
     /// A failure from a raw answer that is not a token.
     pub fn answer(raw: Raw) -> Self {
-        let json = raw.json();
+        let json = answer_fields(&raw);
         let get = |keys: &[&str]| {
             let json = json.as_ref()?;
             keys.iter()
@@ -203,6 +203,23 @@ impl ExchangeFailure {
     pub fn common(&self, info: &ProviderInfo) -> Option<Diagnosis> {
         match self {
             ExchangeFailure::Net(net) => Some(net.diagnosis()),
+            // No token endpoint at this address: the Instance URL (or its path) is wrong, which the
+            // answer's body, often a generic "Not Found", would not make clear.
+            ExchangeFailure::Answer {
+                raw, error: None, ..
+            } if raw.status == 404 || raw.status == 405 => Some(Diagnosis::field(
+                Field::InstanceUrl,
+                format!(
+                    "{}'s token endpoint is not at this address: it answered HTTP {} ({}).",
+                    info.name,
+                    raw.status,
+                    excerpt(raw)
+                ),
+                format!(
+                    "Check the Instance URL: it must be {}'s base address, including the path a self-managed instance is served under (such as https://git.example.com/gitlab).",
+                    info.name
+                ),
+            )),
             ExchangeFailure::Answer {
                 raw, error: None, ..
             } if raw.body.iter().all(u8::is_ascii_whitespace) => Some(Diagnosis::general(
@@ -220,7 +237,7 @@ impl ExchangeFailure {
                     "{}'s token endpoint answered HTTP {} with an HTML page instead of JSON: {}.",
                     info.name,
                     raw.status,
-                    raw.excerpt()
+                    excerpt(raw)
                 ),
                 "Check that the Instance URL points at the provider itself (not a sign-in proxy or a web page), then verify again.",
             )),
@@ -231,7 +248,7 @@ impl ExchangeFailure {
                     "{}'s token endpoint answered HTTP {} with something that is not a token: {}.",
                     info.name,
                     raw.status,
-                    raw.excerpt()
+                    excerpt(raw)
                 ),
                 "Check that the Instance URL points at the provider itself, then verify again.",
             )),
@@ -250,7 +267,7 @@ impl ExchangeFailure {
             } => match (error, description) {
                 (Some(e), Some(d)) => format!("HTTP {}: `{e}`: {d}", raw.status),
                 (Some(e), None) => format!("HTTP {}: `{e}`", raw.status),
-                _ => format!("HTTP {}: {}", raw.status, raw.excerpt()),
+                _ => format!("HTTP {}: {}", raw.status, excerpt(raw)),
             },
         }
     }
@@ -335,6 +352,12 @@ pub async fn standard_exchange(
     }
     let result = request.request_async(&recorder).await;
     let raw = recorder.seen.lock().ok().and_then(|mut s| s.take());
+    // The crate refuses token answers that real providers send: a `text/plain` label, no
+    // `token_type`, `expires_in` as a string. A success status with an access token is a token,
+    // whatever the crate thought of it; otherwise the body would be reported, token and all.
+    if let Some(token) = raw.as_ref().and_then(success_token) {
+        return Ok(token);
+    }
     match (result, raw) {
         (Ok(_), Some(raw)) => token_from(&raw).ok_or_else(|| ExchangeFailure::answer(raw)),
         (Err(oauth2::RequestTokenError::Request(net)), _) => Err(ExchangeFailure::Net(net)),
@@ -386,11 +409,100 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Recorder {
     }
 }
 
+/// The token in a successful answer (any 2xx but 203, which Azure DevOps uses for sign-in pages).
+pub fn success_token(raw: &Raw) -> Option<Token> {
+    ((200..300).contains(&raw.status) && raw.status != 203)
+        .then(|| token_from(raw))
+        .flatten()
+}
+
+/// The fields of a token endpoint's answer: a JSON object, or a form-encoded body (GitHub's answer
+/// when the Accept header is ignored, e.g. by a proxy in front of an old Enterprise Server).
+fn answer_fields(raw: &Raw) -> Option<serde_json::Value> {
+    if let Some(json) = raw.json() {
+        return json.is_object().then_some(json);
+    }
+    let text = std::str::from_utf8(&raw.body).ok()?.trim();
+    let form_like = !text.is_empty()
+        && !text.contains(char::is_whitespace)
+        && text.split('&').all(|pair| pair.contains('='));
+    if !form_like {
+        return None;
+    }
+    let map: serde_json::Map<String, serde_json::Value> =
+        url::form_urlencoded::parse(text.as_bytes())
+            .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+            .collect();
+    Some(serde_json::Value::Object(map))
+}
+
+/// Fields whose values are credentials: what a token endpoint returns, and what a request carried
+/// if an answer echoes it.
+const SENSITIVE: [&str; 6] = [
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+];
+
+/// `text` with the value after every credential field name replaced, in JSON (`"key": "v"`) and
+/// form (`key=v`) syntax alike.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, len)) = SENSITIVE
+        .iter()
+        .filter_map(|k| rest.find(k).map(|i| (i, k.len())))
+        .min()
+    {
+        let (head, tail) = rest.split_at(at + len);
+        out.push_str(head);
+        let sep_len = tail
+            .find(|c: char| !(matches!(c, '"' | '\'' | ':' | '=' | '\\') || c.is_whitespace()))
+            .unwrap_or(tail.len());
+        let (sep, value) = tail.split_at(sep_len);
+        out.push_str(sep);
+        // `client_assertion_type` and the like are names, not values: only a separator starts one.
+        if !sep.contains([':', '=']) {
+            rest = value;
+            continue;
+        }
+        let value_len = value
+            .find(|c: char| matches!(c, '"' | '\'' | '&' | ',' | '}' | '\\') || c.is_whitespace())
+            .unwrap_or(value.len());
+        if value_len > 0 {
+            out.push_str("<redacted>");
+        }
+        rest = &value[value_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The start of a provider's answer for a message, with any credential in it redacted.
+pub fn excerpt(raw: &Raw) -> String {
+    let text = String::from_utf8_lossy(&raw.body);
+    if !SENSITIVE.iter().any(|k| text.contains(k)) {
+        return raw.excerpt();
+    }
+    Raw {
+        status: raw.status,
+        content_type: raw.content_type.clone(),
+        oauth_scopes: None,
+        body: redact(&text).into_bytes(),
+    }
+    .excerpt()
+}
+
 /// Reads a token answer, tolerating the providers' variations: `expires_in` as a string (Azure
-/// DevOps), `scope` as a string or a list, Bitbucket's `scopes`.
+/// DevOps), `scope` as a string or a list, Bitbucket's `scopes`, a form-encoded body.
 pub fn token_from(raw: &Raw) -> Option<Token> {
-    let json = raw.json()?;
-    if json.get("error").is_some() || json.get("Error").is_some() {
+    let json = answer_fields(raw)?;
+    // Some servers send `"error": null` beside a token; only an actual error voids it.
+    let has = |k: &str| json.get(k).is_some_and(|v| !v.is_null());
+    if has("error") || has("Error") {
         return None;
     }
     let access = json.get("access_token")?.as_str()?.to_string();
@@ -573,7 +685,7 @@ pub fn probe_step(
                     format!(
                         "The API answered HTTP {} with something that is not JSON: {}.",
                         raw.status,
-                        raw.excerpt()
+                        excerpt(raw)
                     ),
                     "Check that the Instance URL points at the provider's API, not a web page or proxy.",
                 ),
@@ -587,7 +699,7 @@ pub fn probe_step(
                 format!(
                     "The API refused the new token with HTTP {}: {}.",
                     raw.status,
-                    raw.excerpt()
+                    excerpt(raw)
                 ),
                 format!(
                     "The token lacks a permission this call needs. Check the scopes of the application in {}: {}.",
@@ -604,7 +716,7 @@ pub fn probe_step(
             id,
             label,
             Diagnosis::general(
-                format!("The API answered HTTP {}: {}.", raw.status, raw.excerpt()),
+                format!("The API answered HTTP {}: {}.", raw.status, excerpt(raw)),
                 "Verify again; if it persists, check the provider's status page.",
             ),
         ),
@@ -685,6 +797,49 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn credentials_are_redacted_from_excerpts() {
+        let r = raw(
+            400,
+            r#"{"access_token":"tok-1","token_type":"bearer","refresh_token": "ref-2","id_token":null}"#,
+        );
+        let e = excerpt(&r);
+        assert!(!e.contains("tok-1") && !e.contains("ref-2"), "{e}");
+        assert!(e.contains("token_type") && e.contains("bearer"), "{e}");
+        let form =
+            redact("client_assertion_type=urn%3Ax&client_assertion=sec-3&assertion=code-4&x=1");
+        assert_eq!(
+            form,
+            "client_assertion_type=urn%3Ax&client_assertion=<redacted>&assertion=<redacted>&x=1"
+        );
+        let echoed = redact(r#"upstream: {\"client_secret\":\"sec-5\"}"#);
+        assert!(!echoed.contains("sec-5"), "{echoed}");
+        assert_eq!(redact("no credentials here"), "no credentials here");
+    }
+
+    #[test]
+    fn form_encoded_answers_are_read() {
+        let mut r = raw(200, "access_token=a&scope=repo%2Cuser&token_type=bearer");
+        r.content_type = "application/x-www-form-urlencoded".into();
+        let t = token_from(&r).unwrap();
+        assert_eq!(t.scopes.unwrap(), ["repo", "user"]);
+        match ExchangeFailure::answer(raw(
+            200,
+            "error=bad_verification_code&error_description=old",
+        )) {
+            ExchangeFailure::Answer {
+                error, description, ..
+            } => {
+                assert_eq!(error.as_deref(), Some("bad_verification_code"));
+                assert_eq!(description.as_deref(), Some("old"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Prose is not a form.
+        assert!(answer_fields(&raw(502, "Bad Gateway")).is_none());
+        assert!(success_token(&raw(203, r#"{"access_token":"a"}"#)).is_none());
     }
 
     #[test]

@@ -50,14 +50,20 @@ static INFO: ProviderInfo = ProviderInfo {
     ),
 };
 
+/// Whether the Instance URL names the public service: dev.azure.com (often pasted with the
+/// organization, `https://dev.azure.com/contoso`) or an organization's older
+/// `https://contoso.visualstudio.com` address.
+pub(super) fn is_public(instance: &Url) -> bool {
+    instance.host_str().is_some_and(|h| {
+        let h = h.trim_end_matches('.').to_ascii_lowercase();
+        h == "dev.azure.com" || h == "visualstudio.com" || h.ends_with(".visualstudio.com")
+    })
+}
+
 /// The public service splits authorization and profiles (app.vssps.visualstudio.com) from the
 /// organizations' APIs (dev.azure.com); any other instance (a test double) serves both.
 pub(super) fn hosts(instance: &Url) -> (Url, Url) {
-    let public = matches!(
-        instance.host_str(),
-        Some("dev.azure.com") | Some("app.vssps.visualstudio.com")
-    );
-    if public {
+    if is_public(instance) {
         let vssps =
             Url::parse("https://app.vssps.visualstudio.com/").unwrap_or_else(|_| instance.clone());
         let api = Url::parse("https://dev.azure.com/").unwrap_or_else(|_| instance.clone());
@@ -360,7 +366,7 @@ impl Provider for AzureDevOps {
         })
     }
 
-    fn token_error(&self, _params: &FlowParams, failure: &ExchangeFailure) -> Diagnosis {
+    fn token_error(&self, params: &FlowParams, failure: &ExchangeFailure) -> Diagnosis {
         if let Some(d) = failure.common(&INFO) {
             return d;
         }
@@ -401,8 +407,14 @@ impl Provider for AzureDevOps {
             ),
             "invalid_request" | "InvalidRequest" => Diagnosis::field(
                 Field::CallbackUrl,
-                said,
-                "Check that the application's Authorization callback URL is exactly the one shown in the form.",
+                format!(
+                    "{said} The token request sent the callback URL `{}`; Azure DevOps rejects it when it differs from the application's registered one.",
+                    params.redirect_uri
+                ),
+                format!(
+                    "Check that the application's Authorization callback URL is exactly `{}`.",
+                    params.redirect_uri
+                ),
             ),
             _ => Diagnosis::general(
                 said,
@@ -437,7 +449,10 @@ impl Provider for AzureDevOps {
     ) -> BoxFuture<'a, Vec<Step>> {
         Box::pin(async move {
             let (mut steps, ok) = azure_probes(&INFO, http, endpoints, token).await;
-            if ok {
+            // A probe refused for a missing scope only says "401"; the token answer's `scope`
+            // names which one, so compare it even then. Without that list, only passing probes
+            // vouch for the scopes.
+            if ok || token.scopes.is_some() {
                 steps.extend(p::scope_steps(
                     &INFO,
                     &params.scopes,
@@ -453,6 +468,29 @@ impl Provider for AzureDevOps {
 #[cfg(test)]
 mod tests {
     use super::implies;
+
+    #[test]
+    fn organization_urls_mean_the_public_service() {
+        for raw in [
+            "https://dev.azure.com",
+            "https://dev.azure.com/contoso/",
+            "https://contoso.visualstudio.com",
+            "https://app.vssps.visualstudio.com",
+        ] {
+            let (vssps, api) = super::hosts(&url::Url::parse(raw).unwrap());
+            assert_eq!(
+                vssps.as_str(),
+                "https://app.vssps.visualstudio.com/",
+                "{raw}"
+            );
+            assert_eq!(api.as_str(), "https://dev.azure.com/", "{raw}");
+        }
+        let own = url::Url::parse("http://127.0.0.1:9/").unwrap();
+        assert_eq!(super::hosts(&own), (own.clone(), own));
+        assert!(!super::is_public(
+            &url::Url::parse("https://visualstudio.com.evil.example").unwrap()
+        ));
+    }
 
     #[test]
     fn scope_levels() {

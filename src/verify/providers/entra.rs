@@ -6,7 +6,7 @@ use futures_util::future::BoxFuture;
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use url::Url;
 
-use super::azure_devops::{azure_probes, hosts};
+use super::azure_devops::{azure_probes, hosts, is_public};
 use crate::verify::net::Http;
 use crate::verify::provider::{
     self as p, Endpoints, ExchangeFailure, FlowParams, Provider, ProviderInfo, ScopeName, Token,
@@ -41,7 +41,7 @@ static INFO: ProviderInfo = ProviderInfo {
 
 /// The public cloud signs in at login.microsoftonline.com; a test double serves everything itself.
 fn login_base(instance: &Url) -> Url {
-    if instance.host_str() == Some("dev.azure.com") {
+    if is_public(instance) {
         Url::parse("https://login.microsoftonline.com/").unwrap_or_else(|_| instance.clone())
     } else {
         instance.clone()

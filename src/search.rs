@@ -220,7 +220,7 @@ pub fn build(site: &Site, bodies: &[Rendered]) -> Files {
     let mut rows: Vec<Section> = Vec::new();
     let mut postings = Postings::default();
     for slice in pages.chunks(512) {
-        let done: Vec<Vec<(Section, Vec<(String, f32)>)>> = slice
+        let done: Vec<Vec<Weighed>> = slice
             .par_iter()
             .map(|&p| {
                 let node = &site.pages[p];
@@ -241,6 +241,9 @@ pub fn build(site: &Site, bodies: &[Rendered]) -> Files {
     }
     files(&rows, postings)
 }
+
+/// A section and its terms' weights.
+type Weighed = (Section, Vec<(String, f32)>);
 
 /// term → (section, weight), filled one section at a time.
 #[derive(Default)]

@@ -1948,7 +1948,6 @@ async fn expired_flow_names_the_callback_url() {
 /// Known bug in flow.rs (expired_report): the summary divides the TTL by 60, so a TTL under a
 /// minute says "within 0 minutes".
 #[tokio::test]
-#[ignore = "bug in src/verify/flow.rs expired_report: TTL under a minute reads `within 0 minutes`"]
 async fn expired_summary_states_a_real_duration() {
     let stub = gitlab_stub(gitlab_token(), &["api"]).await;
     let v = verifier_with(|o| o.flow_ttl = Duration::from_millis(500));
@@ -2096,7 +2095,6 @@ async fn token_endpoint_network_failures() {
 /// Known bug in net.rs (Http::classify): the timeout is reported in whole seconds, so a limit under
 /// a second reads "within 0 s".
 #[tokio::test]
-#[ignore = "bug in src/verify/net.rs classify: a sub-second timeout reads `within 0 s`"]
 async fn timeout_message_states_a_real_duration() {
     let stub = gitlab_stub(gitlab_token().delayed(Duration::from_secs(3)), &["api"]).await;
     let v = verifier_with(|o| o.request_timeout = Duration::from_millis(300));
@@ -2475,7 +2473,6 @@ fn private_ca_server() -> String {
 /// A self-managed instance behind a private CA: a TLS problem naming the host and the certificate,
 /// blaming the Instance URL, not an OAuth failure.
 #[tokio::test]
-#[ignore = "bug in src/verify/net.rs Http::classify: rustls errors nested in two io::Errors are classified as Transport"]
 async fn private_ca_is_a_tls_problem_with_the_host() {
     let base = private_ca_server();
     let v = verifier();
@@ -2491,7 +2488,6 @@ async fn private_ca_is_a_tls_problem_with_the_host() {
 /// An https Instance URL whose server does not complete a TLS handshake (here it speaks plain
 /// http) is a TLS problem with the host, not an OAuth failure.
 #[tokio::test]
-#[ignore = "bug in src/verify/net.rs Http::classify: rustls errors nested in two io::Errors are classified as Transport"]
 async fn tls_failure_is_a_network_problem_with_the_host() {
     let stub = gitlab_stub(gitlab_token(), &["api"]).await;
     let https = stub.base.replace("http://", "https://");

@@ -1,7 +1,7 @@
 //! Pending verifications: created by a start, finished by the provider's callback, expired when the
 //! callback never comes. One process's memory; secrets leave it when the flow ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -30,13 +30,15 @@ pub struct Pending {
     pub warnings: Vec<String>,
     /// When it started.
     pub created: Instant,
+    /// Its `state` (the key of the pending map), so expiry can drop it directly.
+    pub state: String,
 }
 
 enum Entry {
     Pending(Box<Pending>),
     /// The callback arrived and the exchange is running; the secret is with that task.
     Running(Report, String),
-    Done(Report, String, Instant),
+    Done(Report, String),
 }
 
 /// Why a callback was refused before any exchange.
@@ -53,6 +55,12 @@ pub struct Flows {
     entries: HashMap<String, Entry>,
     by_state: HashMap<String, String>,
     starts: HashMap<IpAddr, (Instant, u32)>,
+    /// Flow ids in the order they started: the TTL is fixed, so the oldest expire first and a
+    /// sweep only looks at the front instead of every flow.
+    started: VecDeque<(Instant, String)>,
+    /// Finished flow ids in the order they finished, for forgetting old results the same way.
+    finished: VecDeque<(Instant, String)>,
+    last_starts_sweep: Option<Instant>,
     ttl: Duration,
     keep_results: Duration,
 }
@@ -64,6 +72,9 @@ impl Flows {
             entries: HashMap::new(),
             by_state: HashMap::new(),
             starts: HashMap::new(),
+            started: VecDeque::new(),
+            finished: VecDeque::new(),
+            last_starts_sweep: None,
             ttl,
             keep_results: Duration::from_secs(30 * 60),
         }
@@ -88,6 +99,8 @@ impl Flows {
     pub fn insert(&mut self, state: &CsrfToken, pending: Pending) {
         self.by_state
             .insert(state.secret().clone(), pending.id.clone());
+        self.started
+            .push_back((pending.created, pending.id.clone()));
         self.entries
             .insert(pending.id.clone(), Entry::Pending(Box::new(pending)));
     }
@@ -130,8 +143,9 @@ impl Flows {
 
     /// Records a finished flow's report.
     pub fn finish(&mut self, report: Report, browser: String, now: Instant) {
+        self.finished.push_back((now, report.id.clone()));
         self.entries
-            .insert(report.id.clone(), Entry::Done(report, browser, now));
+            .insert(report.id.clone(), Entry::Done(report, browser));
     }
 
     /// The report for `id`, if `browser` started it.
@@ -149,38 +163,54 @@ impl Flows {
                 (r, p.browser.as_str())
             }
             Entry::Running(r, b) => (r.clone(), b.as_str()),
-            Entry::Done(r, b, _) => (r.clone(), b.as_str()),
+            Entry::Done(r, b) => (r.clone(), b.as_str()),
         };
         (browser == Some(owner)).then_some(report)
     }
 
     /// Expires flows whose callback did not come in time (dropping their secrets), and forgets old
-    /// results and rate-limit windows.
+    /// results and rate-limit windows. Costs what expired, not what is pending.
     pub fn sweep(&mut self, now: Instant) {
         let ttl = self.ttl;
-        let expired: Vec<String> = self
-            .entries
-            .iter()
-            .filter_map(|(id, e)| match e {
-                Entry::Pending(p) if now.duration_since(p.created) >= ttl => Some(id.clone()),
-                _ => None,
-            })
-            .collect();
-        for id in expired {
+        while let Some((created, _)) = self.started.front() {
+            if now.duration_since(*created) < ttl {
+                break;
+            }
+            let Some((_, id)) = self.started.pop_front() else {
+                break;
+            };
+            // Flows already finished are gone from the pending side; only waiting ones expire.
+            if !matches!(self.entries.get(&id), Some(Entry::Pending(_))) {
+                continue;
+            }
             if let Some(Entry::Pending(p)) = self.entries.remove(&id) {
                 let report = expired_report(&p, ttl);
-                self.by_state.retain(|_, v| *v != id);
+                self.by_state.remove(&p.state);
+                self.finished.push_back((now, id.clone()));
                 self.entries
-                    .insert(id, Entry::Done(report, p.browser.clone(), now));
+                    .insert(id, Entry::Done(report, p.browser.clone()));
             }
         }
         let keep = self.keep_results;
-        self.entries.retain(|_, e| match e {
-            Entry::Done(_, _, at) => now.duration_since(*at) < keep,
-            _ => true,
-        });
-        self.starts
-            .retain(|_, (at, _)| now.duration_since(*at) < Duration::from_secs(60));
+        while let Some((at, _)) = self.finished.front() {
+            if now.duration_since(*at) < keep {
+                break;
+            }
+            if let Some((_, id)) = self.finished.pop_front() {
+                if matches!(self.entries.get(&id), Some(Entry::Done(..))) {
+                    self.entries.remove(&id);
+                }
+            }
+        }
+        // Rate-limit windows are a minute long; clearing them once a second is plenty.
+        if self
+            .last_starts_sweep
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+        {
+            self.last_starts_sweep = Some(now);
+            self.starts
+                .retain(|_, (at, _)| now.duration_since(*at) < Duration::from_secs(60));
+        }
     }
 }
 

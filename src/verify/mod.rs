@@ -294,7 +294,14 @@ impl Verifier {
             callback_url: params.redirect_uri.clone(),
             warnings: warnings.clone(),
         };
-        self.flows().insert(
+        let mut flows = self.flows();
+        // Checked again here: discovery ran without the lock, and other starts may have filled up.
+        if flows.pending() >= self.options.max_pending {
+            return Err(StartError::Busy(
+                "Too many verifications are waiting for their provider. Try again in a few minutes.".into(),
+            ));
+        }
+        flows.insert(
             &state,
             Pending {
                 id,
@@ -306,8 +313,10 @@ impl Verifier {
                 page,
                 warnings,
                 created: now,
+                state: state.secret().clone(),
             },
         );
+        drop(flows);
         Ok(started)
     }
 
@@ -450,9 +459,14 @@ impl Verifier {
         }
         let origin = origin.trim_end_matches('/');
         let redirect_uri = format!("{origin}/oauth/callback");
+        // Tests on loopback may use http when the site allows it; nothing else may.
+        let loopback_origin = url::Url::parse(origin)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .is_some_and(|h| h == "localhost" || h == "[::1]" || h.starts_with("127."));
         if info.https_callback_only
             && redirect_uri.starts_with("http:")
-            && !self.options.net.allow_insecure_loopback
+            && !(self.options.net.allow_insecure_loopback && loopback_origin)
         {
             field(
                 Field::CallbackUrl,

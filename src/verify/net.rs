@@ -141,6 +141,15 @@ impl NetPolicy {
     }
 }
 
+/// A duration for messages: "15 s", "300 ms".
+fn seconds_text(millis: u64) -> String {
+    if millis % 1000 == 0 {
+        format!("{} s", millis / 1000)
+    } else {
+        format!("{millis} ms")
+    }
+}
+
 /// What went wrong talking to the provider, below HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum NetFailure {
@@ -177,12 +186,12 @@ pub enum NetFailure {
         message: String,
     },
     /// No answer in time.
-    #[error("{host} did not answer within {seconds} s")]
+    #[error("{host} did not answer within {}", seconds_text(*millis))]
     Timeout {
         /// The host.
         host: String,
-        /// The limit.
-        seconds: u64,
+        /// The limit, in milliseconds.
+        millis: u64,
     },
     /// The answer was larger than the limit.
     #[error("{host} sent more than {limit} bytes; the verifier stops reading there")]
@@ -430,7 +439,7 @@ impl Http {
         if e.is_timeout() {
             return NetFailure::Timeout {
                 host,
-                seconds: self.timeout.as_secs(),
+                millis: self.timeout.as_millis() as u64,
             };
         }
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
@@ -450,7 +459,12 @@ impl Http {
                 };
             }
             if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if let Some(inner) = io.get_ref() {
+                // reqwest wraps rustls' error in more than one io::Error.
+                let mut inner = io.get_ref();
+                while let Some(nested) = inner.and_then(|i| i.downcast_ref::<std::io::Error>()) {
+                    inner = nested.get_ref();
+                }
+                if let Some(inner) = inner {
                     if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
                         return NetFailure::Tls {
                             host,

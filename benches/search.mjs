@@ -1,0 +1,69 @@
+// Search benchmark: what the first query downloads and how long it takes to answer, in Debian
+// chromium, on a built site served over loopback.
+//
+//   cargo bench --bench build -- --pages 10000 --runs 1 --warmup 0 --keep /dev/shm/docsite-corpus
+//   node benches/search.mjs /dev/shm/docsite-corpus/out-10000
+//
+// With no argument it builds and measures the bundled site. Each query runs in a fresh browser
+// context (nothing cached): the time is from the input event to the result list in the DOM,
+// measured in the page; the bytes are the bodies of every /search/ response of that query.
+
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const helpers = await import(path.join(here, '..', 'tests', 'browser', 'helpers.mjs'));
+const { ROOT, buildSite, launchBrowser, startServer, tempDir } = helpers;
+
+const QUERIES = ['cache', 'deploym', 'token lifetime', 'configured', 'webhook secret rotation', 'zzzz'];
+
+let dir = process.argv[2];
+let tmp;
+if (!dir) {
+  tmp = await tempDir('docsite-search-bench-');
+  await buildSite(ROOT, tmp.dir);
+  dir = tmp.dir;
+}
+const server = await startServer(dir);
+const browser = await launchBrowser();
+const rows = [];
+try {
+  for (const q of QUERIES) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let bytes = 0;
+    page.on('response', async (r) => {
+      if (new URL(r.url()).pathname.includes('/search/')) bytes += (await r.body().catch(() => Buffer.alloc(0))).length;
+    });
+    await page.goto(server.url);
+    await page.keyboard.press('/');
+    await page.locator('#search-dialog[open]').waitFor();
+    const ms = await page.evaluate(async (query) => {
+      const input = document.getElementById('search-input');
+      const status = document.querySelector('.search-status');
+      status.textContent = '';
+      const done = new Promise((resolve) => {
+        new MutationObserver((_, obs) => {
+          if (status.textContent) {
+            obs.disconnect();
+            resolve(performance.now());
+          }
+        }).observe(status, { childList: true, characterData: true, subtree: true });
+      });
+      const t0 = performance.now();
+      input.value = query;
+      input.dispatchEvent(new Event('input'));
+      return (await done) - t0;
+    }, q);
+    await page.waitForTimeout(200);
+    const hits = await page.locator('#search-results [role=option]').count();
+    rows.push({ query: q, 'first query ms': ms.toFixed(1), 'KB downloaded': (bytes / 1024).toFixed(1), results: hits });
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+  await tmp?.cleanup();
+}
+console.log(`site: ${dir}`);
+console.table(rows);

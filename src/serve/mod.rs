@@ -6,7 +6,7 @@
 //! the reload message goes out. A rebuild that fails keeps serving the last good pages and shows
 //! the errors over them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -24,8 +24,10 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::build::{self, LoadOptions};
+use crate::deps;
 use crate::error::{Error, ErrorKind, Location};
 use crate::output::Memory;
+use crate::theme::Theme;
 
 /// The script every served HTML page gets.
 const LIVE_JS: &str = include_str!("live.js");
@@ -69,10 +71,12 @@ struct Built {
 enum Outcome {
     /// The whole site again (or the problems that stopped it).
     Full(Result<Built, Vec<Error>>),
-    /// Only these documents changed (output path, HTML; and their URLs).
+    /// Only these documents (output path, HTML) and files (path, bytes) changed; `urls` are the
+    /// pages to reload (`None`: every page).
     Pages {
         docs: Vec<(String, String)>,
-        urls: Vec<String>,
+        files: Vec<(String, Arc<[u8]>)>,
+        urls: Option<Vec<String>>,
         problems: Vec<Error>,
     },
     /// The changed page cannot render: keep the last good pages.
@@ -105,49 +109,91 @@ impl Workspace {
         }
     }
 
-    /// A body-only edit of known pages: re-read, re-render and re-check just those.
+    /// Redoes only what the changes reach, by the rules in [`crate::deps`]; `None` when they
+    /// ask for the whole site. Whatever fails here drops the loaded site, so the next change
+    /// loads everything again rather than build on a half-applied one.
     fn incremental(&mut self, changed: &[PathBuf]) -> Option<Outcome> {
         let loaded = self.loaded.as_mut()?;
-        let content_dir = self.root.join(&loaded.site.config.folders.content);
-        let mut rels = Vec::new();
-        for path in changed {
-            let rel = path
-                .strip_prefix(&content_dir)
-                .ok()?
-                .to_str()?
-                .replace('\\', "/");
-            if !rel.ends_with(".md") || !path.is_file() || loaded.site.page_index(&rel).is_none() {
-                return None;
-            }
-            rels.push(rel);
-        }
-        if rels.is_empty() {
+        let plan = deps::plan(&loaded.site, &self.root, changed);
+        if plan.everything {
             return None;
         }
-        let mut pages = Vec::new();
-        for rel in &rels {
+        let folders = loaded.site.config.folders.clone();
+        let mut render: BTreeSet<usize> = BTreeSet::new();
+        let mut site_wide = false;
+        let mut files: Vec<(String, Arc<[u8]>)> = Vec::new();
+
+        if !plan.templates.is_empty() {
+            match Theme::load(&self.root, &self.root.join(&folders.templates)) {
+                Ok(theme) => {
+                    let graph = deps::TemplateGraph::new(theme.template_sources());
+                    render.extend(deps::template_dependents(
+                        &loaded.site,
+                        &graph,
+                        &plan.templates,
+                    ));
+                    site_wide = true;
+                    loaded.theme = Some(theme);
+                }
+                Err(errors) => {
+                    self.loaded = None;
+                    return Some(Outcome::Failed(errors));
+                }
+            }
+        }
+        for rel in &plan.pages {
             match loaded.reload_page(rel) {
-                build::Reloaded::Pages(p) => pages.push(p[0]),
+                build::Reloaded::Pages(p) => render.extend(p.first()),
+                build::Reloaded::Navigation(p) => {
+                    render.extend(p);
+                    site_wide = true;
+                }
                 build::Reloaded::Site => {
                     self.loaded = None;
                     return None;
                 }
             }
         }
+        let read = |dir: &Path, rel: &str| std::fs::read(self.root.join(dir).join(rel)).ok();
+        for rel in &plan.statics {
+            // Gone again since the event: whatever it is now, the whole site says it best.
+            let bytes = read(&folders.r#static, rel)?;
+            files.push((rel.clone(), bytes.into()));
+            if deps::static_reaches_pages(rel) {
+                render.extend(0..loaded.site.pages.len());
+                site_wide = true;
+            }
+        }
+        for &a in &plan.assets {
+            let rel = loaded.site.assets[a].rel.clone();
+            let bytes = read(&folders.content, &rel)?;
+            files.push((rel, bytes.into()));
+            render.extend(deps::asset_dependents(&loaded.links, a));
+        }
         if blocking(&loaded.problems) {
             return Some(Outcome::Failed(loaded.problems.clone()));
         }
-        let urls = pages
-            .iter()
-            .map(|&p| loaded.site.url(&loaded.site.pages[p].url))
-            .collect();
-        match build::render_pages(loaded, &pages) {
-            Ok(docs) => Some(Outcome::Pages {
-                docs,
-                urls,
-                problems: loaded.problems.clone(),
-            }),
-            Err(e) => Some(Outcome::Failed(e.0)),
+        let pages: Vec<usize> = render.into_iter().collect();
+        match build::render_pages(loaded, &pages, site_wide) {
+            Ok(docs) => {
+                // Browsers reload when their page is listed; a static file may show anywhere.
+                let urls = plan.statics.is_empty().then(|| {
+                    docs.iter()
+                        .filter_map(|(path, _)| path.strip_suffix("index.html"))
+                        .map(|dir| format!("/{dir}"))
+                        .collect()
+                });
+                Some(Outcome::Pages {
+                    docs,
+                    files,
+                    urls,
+                    problems: loaded.problems.clone(),
+                })
+            }
+            Err(e) => {
+                self.loaded = None;
+                Some(Outcome::Failed(e.0))
+            }
         }
     }
 
@@ -404,6 +450,7 @@ async fn rebuild_loop(
                 }
                 Outcome::Pages {
                     docs,
+                    files,
                     urls,
                     problems,
                 } => {
@@ -412,8 +459,9 @@ async fn rebuild_loop(
                     for (path, html) in docs {
                         next.files.insert(path, html.into_bytes().into());
                     }
+                    next.files.extend(files);
                     next.problems = problems;
-                    (Some(urls), n)
+                    (urls, n)
                 }
                 Outcome::Failed(problems) => {
                     apply(&mut next, Err(problems));

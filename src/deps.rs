@@ -120,6 +120,17 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
         {
             return Change::Unrelated;
         }
+        if std::fs::symlink_metadata(path).is_err() {
+            // Gone: it matters only if the site had it (an editor's temporary file never was).
+            let known = site.page_index(&rel).is_some()
+                || site.asset_at(&rel).is_some()
+                || site.section_at(&rel).is_some();
+            return if known {
+                Change::Everything
+            } else {
+                Change::Unrelated
+            };
+        }
         if path.is_file() {
             if rel.ends_with(".md") {
                 if site.page_index(&rel).is_some() {
@@ -439,7 +450,15 @@ mod tests {
         assert_eq!(c("content/a.md"), Change::Page("a.md".into()));
         assert_eq!(c("content/img.png"), Change::Asset(0));
         assert_eq!(c("content/_draft.md"), Change::Unrelated);
+        std::fs::write(root.join("content/new.md"), "x").unwrap();
         assert_eq!(c("content/new.md"), Change::Everything, "a new page");
+        assert_eq!(
+            c("content/a.md.tmp1234"),
+            Change::Unrelated,
+            "an editor's temporary file, gone again"
+        );
+        std::fs::remove_file(root.join("content/img.png")).unwrap();
+        assert_eq!(c("content/img.png"), Change::Everything, "a deleted asset");
         assert_eq!(c("content"), Change::Everything, "the folder itself");
         assert_eq!(c("static/robots.txt"), Change::Static("robots.txt".into()));
         assert_eq!(c("static/new.txt"), Change::Everything);

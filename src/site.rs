@@ -348,6 +348,11 @@ impl Site {
         self.page_by_rel.get(rel).copied()
     }
 
+    /// The section of a content-relative folder (`docs`; `""` for the root), if any.
+    pub fn section_at(&self, rel: &str) -> Option<usize> {
+        self.section_by_rel.get(rel).copied()
+    }
+
     /// The page at a site-relative URL path (`docs/a/`), if any.
     pub fn page_at(&self, url: &str) -> Option<usize> {
         self.page_by_url.get(url).copied()

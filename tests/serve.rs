@@ -8,11 +8,36 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 struct Server {
     child: Child,
     addr: String,
+    /// Every line the server wrote to stderr so far.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Waits until a log line after the first `from` lines satisfies `want`; returns it.
+    fn wait_log(&self, from: usize, want: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(l) = self.log.lock().unwrap()[from..].iter().find(|l| want(l)) {
+                return Some(l.clone());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    fn log_len(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
+    fn log_since(&self, from: usize) -> String {
+        self.log.lock().unwrap()[from..].join("\n")
+    }
 }
 
 impl Drop for Server {
@@ -34,35 +59,130 @@ fn start(root: &Path) -> Server {
     let mut server = Server {
         child,
         addr: String::new(),
+        log: Arc::default(),
     };
     let stderr = server.child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     loop {
         let line = lines.next().expect("serve exited").unwrap();
+        server.log.lock().unwrap().push(line.clone());
         if let Some(rest) = line.strip_prefix("serving on http://") {
             server.addr = rest.split('/').next().unwrap().to_string();
-            std::thread::spawn(move || for _ in lines {});
+            let log = server.log.clone();
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    log.lock().unwrap().push(line);
+                }
+            });
             return server;
         }
     }
 }
 
 fn get(addr: &str, path: &str) -> (u16, String) {
+    let (status, body) = get_bytes(addr, path);
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out[9..12].parse().unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let status = String::from_utf8_lossy(&out[9..12]).parse().unwrap();
     let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| out[i + 4..].to_vec())
         .unwrap_or_default();
     (status, body)
+}
+
+/// A served HTML page without the live script, as a clean build has it.
+fn strip_live(served: &str) -> String {
+    let start = served
+        .find("<script>/* docsite live preview")
+        .expect("live script");
+    let end = served[start..].find("</script>").unwrap() + start + "</script>".len();
+    format!("{}{}", &served[..start], &served[end..])
+}
+
+/// The text documents of a clean build of the site (path → text), as `docsite build` writes
+/// them with the preview's base path.
+fn clean_build(root: &Path) -> Vec<(String, String)> {
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    docsite::build(&docsite::BuildOptions {
+        root: root.to_path_buf(),
+        out: Some(site.clone()),
+        base_url: Some("/".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut files = Vec::new();
+    let mut stack = vec![site.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "html" || e == "xml" || e == "css")
+            {
+                let rel = path
+                    .strip_prefix(&site)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
+                files.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The paths whose served text differs from `built`.
+fn differences(addr: &str, built: &[(String, String)]) -> Vec<String> {
+    built
+        .iter()
+        .filter(|(rel, text)| {
+            let (status, served) = get(addr, &format!("/{rel}"));
+            let served = if rel.ends_with(".html") {
+                strip_live(&served)
+            } else {
+                served
+            };
+            status != 200 || served != *text
+        })
+        .map(|(rel, _)| rel.clone())
+        .collect()
+}
+
+/// Waits until every served document equals a clean build of the site as it is now.
+fn settles_to_clean_build(server: &Server, root: &Path, step: &str, from: usize) {
+    let built = clean_build(root);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let diff = differences(&server.addr, &built);
+        if diff.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "{step}: served pages differ from a clean build: {diff:?}\nserver log:\n{}",
+                server.log_since(from)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn subscribe(addr: &str) -> BufReader<TcpStream> {
@@ -172,11 +292,7 @@ fn churn_ends_equal_to_a_clean_build_with_flat_memory() {
     for i in 0..100 {
         let (status, served) = get(&server.addr, &format!("/p{i}/"));
         assert_eq!(status, 200);
-        let start = served
-            .find("<script>/* docsite live preview")
-            .expect("live script");
-        let end = served[start..].find("</script>").unwrap() + start + "</script>".len();
-        let served = format!("{}{}", &served[..start], &served[end..]);
+        let served = strip_live(&served);
         let built =
             std::fs::read_to_string(out.path().join(format!("site/p{i}/index.html"))).unwrap();
         assert_eq!(served, built, "page p{i} differs from a clean build");
@@ -219,4 +335,152 @@ fn content_folder_removed_and_restored_keeps_serving_and_recovers() {
     // A request for a path outside the site is a 404, never a file from the disk.
     assert_eq!(get(&server.addr, "/../../etc/passwd").0, 404);
     assert_eq!(get(&server.addr, "/%2e%2e/%2e%2e/etc/passwd").0, 404);
+}
+
+/// Titles, weights, labels, visibility, descriptions, dates and templates change without a
+/// whole rebuild, and after each change every served document equals a clean build.
+#[test]
+fn navigation_and_template_changes_equal_a_clean_build() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let builtin = |name: &str| std::fs::read_to_string(repo.join(name)).unwrap();
+    let site = common::Site::new();
+    site.write(
+        "docsite.toml",
+        "title = \"T\"\n[theme]\nsidebar_page_size = 4\n",
+    );
+    site.write(
+        "content/_index.md",
+        "---\ntitle: Home\n---\nSee [docs](docs/).\n",
+    );
+    site.write(
+        "content/docs/_index.md",
+        "---\ntitle: Docs\n---\nAll of it.\n",
+    );
+    let doc = |i: usize, extra: &str| {
+        format!(
+            "---\ntitle: Page {i}\nweight: {i}\n{extra}---\n## Part\n\nOn to [the next](p{}.md#part).\n",
+            (i + 1) % 10
+        )
+    };
+    for i in 0..10 {
+        site.write(&format!("content/docs/p{i}.md"), &doc(i, ""));
+    }
+    site.write(
+        "content/docs/p1.md",
+        &format!("{}\n![A picture](img.png)\n", doc(1, "")),
+    );
+    site.write("content/docs/p2.md", &doc(2, "aliases: [/old-two/]\n"));
+    site.write_bytes("content/docs/img.png", b"\x89PNG first");
+    for i in 0..5 {
+        site.write(
+            &format!("content/guide/g{i}.md"),
+            &format!("---\ntitle: Guide {i}\n---\nText {i}.\n"),
+        );
+    }
+    // The folders exist before serving: a folder that comes or goes is a whole rebuild.
+    site.write("templates/partials/notes.txt", "not a template");
+    site.write("static/docsite.css", &builtin("static/docsite.css"));
+
+    let server = start(site.root());
+    settles_to_clean_build(&server, site.root(), "start", 0);
+    let page_html = builtin("templates/page.html").replace("<article", "<article data-own=\"1\"");
+    let footer = format!(
+        "{}<p>Our footer</p>\n",
+        builtin("templates/partials/page-footer.html")
+    );
+    let sidebar = format!(
+        "{}<!-- our sidebar -->\n",
+        builtin("templates/partials/sidebar.html")
+    );
+    let base = builtin("templates/base.html").replace("Built with docsite", "Made with docsite");
+    let css = format!("{}\n/* ours */\n", builtin("static/docsite.css"));
+    let steps: Vec<(&str, &str, Option<String>)> = vec![
+        (
+            "title",
+            "content/docs/p3.md",
+            Some(doc(3, "").replace("Page 3", "Third")),
+        ),
+        (
+            "weight",
+            "content/docs/p9.md",
+            Some(doc(9, "").replace("weight: 9", "weight: -1")),
+        ),
+        (
+            "label",
+            "content/guide/g1.md",
+            Some("---\ntitle: Guide 1\nsidebar_label: G1\n---\nText 1.\n".into()),
+        ),
+        ("hide", "content/docs/p5.md", Some(doc(5, "hide: true\n"))),
+        (
+            "description",
+            "content/docs/p6.md",
+            Some(doc(6, "description: Six.\n")),
+        ),
+        (
+            "date",
+            "content/docs/p7.md",
+            Some(doc(7, "date: 2026-01-02\n")),
+        ),
+        (
+            "section title",
+            "content/docs/_index.md",
+            Some("---\ntitle: Guides\nweight: 1\n---\nAll of it.\n".into()),
+        ),
+        ("template added", "templates/page.html", Some(page_html)),
+        (
+            "partial",
+            "templates/partials/page-footer.html",
+            Some(footer),
+        ),
+        (
+            "sidebar template",
+            "templates/partials/sidebar.html",
+            Some(sidebar),
+        ),
+        ("base template", "templates/base.html", Some(base)),
+        ("template removed", "templates/page.html", None),
+        ("stylesheet", "static/docsite.css", Some(css)),
+        (
+            "body",
+            "content/docs/p0.md",
+            Some(doc(0, "").replace("On to", "Onwards to")),
+        ),
+    ];
+    for (step, rel, text) in steps {
+        let from = server.log_len();
+        match text {
+            Some(text) => site.write(rel, &text),
+            None => std::fs::remove_file(site.root().join(rel)).unwrap(),
+        }
+        server
+            .wait_log(from, |l| l.contains(rel.rsplit('/').next().unwrap()))
+            .unwrap_or_else(|| panic!("{step}: no rebuild"));
+        settles_to_clean_build(&server, site.root(), step, from);
+        let log = server.log_since(from);
+        assert!(
+            !log.contains("site rebuilt"),
+            "{step}: a whole rebuild:\n{log}"
+        );
+        assert!(log.contains("re-rendered"), "{step}:\n{log}");
+    }
+
+    // An image changed in place is published again, and the page showing it re-rendered.
+    let from = server.log_len();
+    site.write_bytes("content/docs/img.png", b"\x89PNG second");
+    let line = server
+        .wait_log(from, |l| l.contains("img.png"))
+        .expect("no rebuild for the image");
+    assert!(line.contains("1 page(s) re-rendered"), "{line}");
+    assert_eq!(
+        get_bytes(&server.addr, "/docs/img.png").1,
+        b"\x89PNG second"
+    );
+
+    // A file that is not part of the site changes nothing.
+    let from = server.log_len();
+    site.write("notes.txt", "a note");
+    site.write("content/docs/p0.md", &doc(0, ""));
+    let line = server.wait_log(from, |l| l.contains("p0.md")).unwrap();
+    assert!(!line.contains("notes.txt"), "{line}");
+    settles_to_clean_build(&server, site.root(), "after a note", from);
 }

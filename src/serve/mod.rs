@@ -81,6 +81,9 @@ enum Outcome {
     },
     /// The changed page cannot render: keep the last good pages.
     Failed(Vec<Error>),
+    /// Nothing the site is made from changed (an editor's temporary file, a note beside
+    /// `docsite.toml`): no rebuild, no reload.
+    Nothing,
 }
 
 /// Problems that stop pages from rendering; findings (a broken link) do not.
@@ -117,6 +120,9 @@ impl Workspace {
         let plan = deps::plan(&loaded.site, &self.root, changed);
         if plan.everything {
             return None;
+        }
+        if plan.is_empty() {
+            return Some(Outcome::Nothing);
         }
         let folders = loaded.site.config.folders.clone();
         let mut render: BTreeSet<usize> = BTreeSet::new();
@@ -257,6 +263,9 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         .unwrap_or_else(|_| Err(Vec::new()))
     };
     let mut snapshot = Snapshot::default();
+    if let Err(problems) = &first {
+        print_errors(problems);
+    }
     apply(&mut snapshot, first);
     eprintln!(
         "built in {} ms{}",
@@ -296,8 +305,13 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         .map_err(|e| Error::io("listening", Path::new(&addr), &e))?;
 
     let (tx, rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
-    let _watcher = watch(&root, tx)?;
-    tokio::spawn(rebuild_loop(root.clone(), workspace, shared.clone(), rx));
+    let watcher = watch(&root, tx.clone())?;
+    tokio::spawn(rebuild_loop(
+        root.clone(),
+        workspace,
+        shared.clone(),
+        (watcher, tx, rx),
+    ));
 
     let app = Router::new()
         .route("/__docsite/events", get(events))
@@ -344,16 +358,7 @@ fn ignored(path: &Path, root: &Path) -> bool {
         || name.starts_with(".#")
 }
 
-fn watch(
-    root: &Path,
-    tx: mpsc::UnboundedSender<Vec<PathBuf>>,
-) -> Result<
-    notify_debouncer_full::Debouncer<
-        notify::RecommendedWatcher,
-        notify_debouncer_full::RecommendedCache,
-    >,
-    Error,
-> {
+fn watch(root: &Path, tx: mpsc::UnboundedSender<Vec<PathBuf>>) -> Result<Watcher, Error> {
     let root_owned = root.to_path_buf();
     let mut debouncer = new_debouncer(
         // Editors' atomic saves land within microseconds; 10 ms merges them and a burst of
@@ -401,12 +406,72 @@ fn watch_error(root: &Path, e: &notify::Error) -> Error {
     )
 }
 
+/// The file watcher, the sender it reports to (to watch again), and the receiving end.
+type Watch = (
+    Watcher,
+    mpsc::UnboundedSender<Vec<PathBuf>>,
+    mpsc::UnboundedReceiver<Vec<PathBuf>>,
+);
+
+type Watcher = notify_debouncer_full::Debouncer<
+    notify::RecommendedWatcher,
+    notify_debouncer_full::RecommendedCache,
+>;
+
+/// Prints the problems that stopped a build, one excerpt each, so the terminal names the file
+/// as the browser's overlay does.
+fn print_errors(problems: &[Error]) {
+    use std::io::IsTerminal;
+    let color = crate::report::Color::detect(std::io::stderr().is_terminal());
+    let errors: Vec<&Error> = problems.iter().filter(|e| e.is_error()).collect();
+    for e in errors.iter().take(5) {
+        eprint!("{}", crate::report::human(e, color));
+    }
+    if errors.len() > 5 {
+        eprintln!(
+            "… and {} more (all of them in the browser)",
+            errors.len() - 5
+        );
+    }
+}
+
+/// Once the site root itself is gone its watch is gone too: wait for the folder to come back,
+/// then watch it again. Polls, since there is nothing left to watch.
+async fn rewatch(
+    root: &Path,
+    watcher: &mut Option<Watcher>,
+    tx: &mpsc::UnboundedSender<Vec<PathBuf>>,
+) {
+    *watcher = None;
+    eprintln!(
+        "{} is gone: serving the last good pages until it is back",
+        root.display()
+    );
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if !root.is_dir() {
+            continue;
+        }
+        match watch(root, tx.clone()) {
+            Ok(w) => {
+                *watcher = Some(w);
+                eprintln!("{} is back", root.display());
+                // Whatever was restored before the watch began counts as changed.
+                let _ = tx.send(vec![root.to_path_buf()]);
+                return;
+            }
+            Err(e) => eprint!("{}", crate::report::human(&e, crate::report::Color::Never)),
+        }
+    }
+}
+
 async fn rebuild_loop(
     root: PathBuf,
     workspace: Arc<std::sync::Mutex<Workspace>>,
     shared: Arc<Shared>,
-    mut rx: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+    (watcher, tx, mut rx): Watch,
 ) {
+    let mut watcher = Some(watcher);
     while let Some(mut changed) = rx.recv().await {
         // A burst (a checkout touching hundreds of files) becomes one rebuild.
         while let Ok(more) = rx.try_recv() {
@@ -425,6 +490,12 @@ async fn rebuild_loop(
             .await
             .unwrap_or_else(|_| Outcome::Failed(Vec::new()))
         };
+        if matches!(outcome, Outcome::Nothing) {
+            continue;
+        }
+        if let Outcome::Failed(problems) | Outcome::Full(Err(problems)) = &outcome {
+            print_errors(problems);
+        }
         let css_only = changed
             .iter()
             .all(|p| p.extension().is_some_and(|e| e == "css"));
@@ -467,6 +538,7 @@ async fn rebuild_loop(
                     apply(&mut next, Err(problems));
                     (None, None)
                 }
+                Outcome::Nothing => (None, None),
             };
             let out = (
                 next.generation,
@@ -518,6 +590,9 @@ async fn rebuild_loop(
                 String::new()
             }
         );
+        if !root.is_dir() {
+            rewatch(&root, &mut watcher, &tx).await;
+        }
     }
 }
 

@@ -48,13 +48,22 @@ impl Drop for Server {
 }
 
 fn start(root: &Path) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_docsite"))
+    start_as(root, None)
+}
+
+/// Starts the server, as the user `uid` when given (the test runs as root).
+fn start_as(root: &Path, uid: Option<u32>) -> Server {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_docsite"));
+    command
         .args(["serve", "--port", "0", "--root"])
         .arg(root)
         .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::null());
+    if let Some(uid) = uid {
+        command.uid(uid).gid(uid);
+    }
+    let child = command.spawn().unwrap();
     // Owned by `Server` from here on, so the process is killed and reaped even if we panic.
     let mut server = Server {
         child,
@@ -476,11 +485,248 @@ fn navigation_and_template_changes_equal_a_clean_build() {
         b"\x89PNG second"
     );
 
-    // A file that is not part of the site changes nothing.
+    // A file that is not part of the site changes nothing: no rebuild, no reload.
     let from = server.log_len();
     site.write("notes.txt", "a note");
+    site.write("content/docs/.p0.md.swo-tmp", "an editor's file");
+    std::fs::remove_file(site.root().join("content/docs/.p0.md.swo-tmp")).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.log_since(from), "", "nothing to rebuild");
     site.write("content/docs/p0.md", &doc(0, ""));
-    let line = server.wait_log(from, |l| l.contains("p0.md")).unwrap();
-    assert!(!line.contains("notes.txt"), "{line}");
+    server.wait_log(from, |l| l.contains("p0.md")).unwrap();
     settles_to_clean_build(&server, site.root(), "after a note", from);
+}
+
+/// Polls the status of `page` until `failed` is `want`; returns the status JSON.
+fn status_until(server: &Server, page: &str, want: bool) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let (_, body) = get(&server.addr, &format!("/__docsite/status?page={page}"));
+        if body.contains(&format!("\"failed\":{want}")) {
+            return Some(body);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// A site with one page, served; the test then drops bad input into it.
+fn served_site() -> (common::Site, Server) {
+    let site = common::Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\nHello.\n");
+    let server = start(site.root());
+    (site, server)
+}
+
+/// The bad input is reported (in the status, naming `file`, and on the terminal), the last good
+/// pages are still served, and removing it recovers.
+fn reported_then_recovers(
+    site: &common::Site,
+    server: &Server,
+    from: usize,
+    file: &str,
+    remove: &Path,
+) {
+    let status = status_until(server, "/a/", true)
+        .unwrap_or_else(|| panic!("{file} not reported:\n{}", server.log_since(from)));
+    assert!(status.contains(file), "the status names {file}: {status}");
+    assert!(
+        server.wait_log(from, |l| l.contains(file)).is_some(),
+        "the terminal names {file}:\n{}",
+        server.log_since(from)
+    );
+    let (code, body) = get(&server.addr, "/a/");
+    assert_eq!(code, 200, "the last good pages are still served");
+    assert!(body.contains("Hello."));
+    std::fs::remove_file(remove).unwrap();
+    assert!(
+        status_until(server, "/a/", false).is_some(),
+        "recovers once {file} is gone:\n{}",
+        server.log_since(from)
+    );
+    let _ = site;
+}
+
+#[test]
+fn site_root_deleted_while_serving_is_reported_and_recovers() {
+    let (site, server) = served_site();
+    let from = server.log_len();
+    std::fs::remove_dir_all(site.root()).unwrap();
+    assert!(
+        server.wait_log(from, |l| l.contains("is gone")).is_some(),
+        "the missing root is reported:\n{}",
+        server.log_since(from)
+    );
+    assert!(status_until(&server, "/a/", true).is_some());
+    let (code, body) = get(&server.addr, "/a/");
+    assert_eq!(code, 200, "the last good pages are still served");
+    assert!(body.contains("Hello."));
+
+    site.write("content/a.md", "---\ntitle: A\n---\nRestored.\n");
+    assert!(
+        server.wait_log(from, |l| l.contains("is back")).is_some(),
+        "{}",
+        server.log_since(from)
+    );
+    assert!(status_until(&server, "/a/", false).is_some());
+    assert!(get(&server.addr, "/a/").1.contains("Restored."));
+    // Watched again: a later edit shows.
+    site.write("content/a.md", "---\ntitle: A\n---\nEdited after.\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !get(&server.addr, "/a/").1.contains("Edited after.") {
+        assert!(Instant::now() < deadline, "{}", server.log_since(from));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_binary_file_in_content_is_reported_by_name() {
+    let (site, server) = served_site();
+    let from = server.log_len();
+    let mut bytes = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    bytes.extend((0..4096u32).map(|i| (i * 7 % 256) as u8));
+    site.write_bytes("content/program.md", &bytes);
+    let path = site.root().join("content/program.md");
+    reported_then_recovers(&site, &server, from, "content/program.md", &path);
+
+    // Under another name it is an asset, published as it is.
+    site.write_bytes("content/program.bin", &bytes);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while get_bytes(&server.addr, "/program.bin").1 != bytes {
+        assert!(Instant::now() < deadline, "{}", server.log_since(from));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(status_until(&server, "/a/", false).is_some());
+}
+
+/// 50 MB of valid Markdown is a page like any other: built, served, named on the terminal, and
+/// the server answers other requests while it builds.
+#[test]
+fn a_huge_file_in_content_is_served_without_stopping_the_server() {
+    let (site, server) = served_site();
+    let from = server.log_len();
+    let line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod.\n\n";
+    let text = format!(
+        "---\ntitle: Huge\n---\n{}",
+        line.repeat(50 * 1024 * 1024 / line.len())
+    );
+    site.write("content/huge.md", &text);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let t = Instant::now();
+        let (code, _) = get(&server.addr, "/a/");
+        assert_eq!(code, 200);
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "a request took {:?} while the huge page was built",
+            t.elapsed()
+        );
+        let (code, body) = get_bytes(&server.addr, "/huge/");
+        if code == 200 {
+            assert!(body.len() > 50 * 1000 * 1000, "{} bytes", body.len());
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", server.log_since(from));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        server
+            .wait_log(from, |l| l.contains("content/huge.md"))
+            .is_some(),
+        "{}",
+        server.log_since(from)
+    );
+    std::fs::remove_file(site.root().join("content/huge.md")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get(&server.addr, "/huge/").0 != 404 {
+        assert!(Instant::now() < deadline, "{}", server.log_since(from));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // 50 MB under another name: an asset, published as it is.
+    let bytes: Vec<u8> = (0..50 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    site.write_bytes("content/huge.bin", &bytes);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, body) = get_bytes(&server.addr, "/huge.bin");
+        if code == 200 && body == bytes {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", server.log_since(from));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(get(&server.addr, "/a/").0, 200);
+}
+
+/// A page the server may not read. Root reads mode-000 files anyway, so when the test runs as
+/// root the server runs as `nobody`; when that is impossible too, the test says so and skips.
+#[test]
+fn an_unreadable_page_is_reported_by_name() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let site = common::Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\nHello.\n");
+    // Written outside the watched folder and moved in, so the server never sees it readable.
+    let outside = tempfile::NamedTempFile::new_in(site.root().parent().unwrap()).unwrap();
+    std::fs::write(outside.path(), "---\ntitle: Secret\n---\nx\n").unwrap();
+    std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let uid = if std::fs::read(outside.path()).is_ok() {
+        // Root: serve as nobody, who may read the site but not the secret.
+        const NOBODY: u32 = 65534;
+        std::fs::set_permissions(site.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let probe = Command::new("cat")
+            .arg(site.root().join("content/a.md"))
+            .uid(NOBODY)
+            .gid(NOBODY)
+            .output();
+        if !probe.is_ok_and(|o| o.status.success()) {
+            println!(
+                "skipped: running as root, where mode-000 files are still readable, and cannot run the server as nobody"
+            );
+            return;
+        }
+        Some(NOBODY)
+    } else {
+        None
+    };
+    let server = start_as(site.root(), uid);
+    let from = server.log_len();
+    let path = site.root().join("content/secret.md");
+    let (_, kept) = outside.keep().unwrap();
+    std::fs::rename(&kept, &path).unwrap();
+    reported_then_recovers(&site, &server, from, "content/secret.md", &path);
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_reported() {
+    use std::os::unix::ffi::OsStrExt;
+    let (site, server) = served_site();
+    let from = server.log_len();
+    let path = site
+        .root()
+        .join("content")
+        .join(std::ffi::OsStr::from_bytes(b"caf\xe9.md"));
+    std::fs::write(&path, "---\ntitle: Cafe\n---\nx\n").unwrap();
+    // Named as well as it can be: the bad byte shown as U+FFFD.
+    reported_then_recovers(&site, &server, from, "content/caf\u{fffd}.md", &path);
+}
+
+#[test]
+fn a_port_in_use_is_reported_with_the_way_out() {
+    let site = common::Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\nHello.\n");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_docsite"))
+        .args(["serve", "--port", &port, "--root"])
+        .arg(site.root())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!("port {port} is in use")) && stderr.contains("--port"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

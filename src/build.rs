@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::content;
+use crate::deps::{Reach, frontmatter_reach, nav_dependents, nav_prints};
 use crate::error::{Error, Errors};
 use crate::highlight::{self, Highlighter};
 use crate::markdown::{self, Rendered};
@@ -89,8 +90,13 @@ pub struct Loaded {
 pub enum Reloaded {
     /// These pages (the changed one and those linking to it) were re-rendered and re-checked.
     Pages(Vec<usize>),
-    /// The change reaches beyond the page's body (its URL, title or place in navigation, or the
-    /// file is not a known page): load the whole site again.
+    /// The page's title, place in navigation, description or dates changed: navigation was
+    /// worked out again in memory and the page re-checked as for `Pages`. These pages (the
+    /// changed one first) show different navigation now and must be rendered again, with the
+    /// site-wide documents (listings, sitemap, 404); see [`crate::deps`].
+    Navigation(Vec<usize>),
+    /// The change reaches beyond what can be redone in memory (the page's URL or redirects, a
+    /// draft, or the file is not a known page): load the whole site again.
     Site,
 }
 
@@ -107,11 +113,18 @@ impl Loaded {
         let content_dir = self.root.join(&self.site.config.folders.content);
         let display = self.site.pages[p].page.source.display.clone();
         let mut load_errors = Vec::new();
+        let mut reach = Reach::Page;
+        let mut before = None;
         match content::load_page(rel, &content_dir.join(rel), &display, self.options.drafts) {
             Ok(Some(page)) => {
                 let old = &self.site.pages[p].page;
-                if old.failed || affects_graph(&old.meta, &page.meta) {
+                reach = frontmatter_reach(&old.meta, &page.meta);
+                if old.failed || reach == Reach::Site {
                     return Reloaded::Site;
+                }
+                if reach == Reach::Navigation {
+                    // Navigation reads titles from the pages: fingerprint it before the change.
+                    before = Some(nav_prints(&self.site));
                 }
                 self.site.pages[p].page = page;
             }
@@ -120,6 +133,14 @@ impl Loaded {
                 // Keep the last good text in the graph; report what is wrong now.
                 load_errors = errors;
             }
+        }
+        let mut relisted = Vec::new();
+        let mut moved = Vec::new();
+        if let Some(before) = before {
+            self.site.renavigate();
+            moved = nav_dependents(&before, &nav_prints(&self.site));
+            // Hidden or shown pages: their orphan-page findings may change.
+            relisted = self.links.relist(&self.site);
         }
         if load_errors.is_empty() {
             let md = markdown::Renderer {
@@ -132,7 +153,10 @@ impl Loaded {
         }
 
         // Pages whose links point at this one: their anchors may have come or gone.
-        let (touched_pages, touched_assets) = self.links.update(&self.site, p, &self.bodies[p]);
+        let (mut touched_pages, touched_assets) = self.links.update(&self.site, p, &self.bodies[p]);
+        touched_pages.extend(relisted);
+        touched_pages.sort_unstable();
+        touched_pages.dedup();
         let mut affected: Vec<usize> = vec![p];
         let mut linking: Vec<usize> = self.links.linking_to(p).collect();
         linking.sort_unstable();
@@ -175,6 +199,11 @@ impl Loaded {
         );
         crate::check::apply_severities(&self.site.config.check, &mut fresh);
         self.problems.extend(fresh);
+        if reach == Reach::Navigation {
+            let mut render = vec![p];
+            render.extend(moved.into_iter().filter(|&q| q != p));
+            return Reloaded::Navigation(render);
+        }
         Reloaded::Pages(affected)
     }
 
@@ -300,22 +329,6 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
     Ok(loaded)
 }
 
-/// Whether a frontmatter change reaches beyond the page's own body: its URL, its title or
-/// place in navigation, its redirects. These need the page graph built again.
-fn affects_graph(
-    old: &crate::frontmatter::Frontmatter,
-    new: &crate::frontmatter::Frontmatter,
-) -> bool {
-    old.title != new.title
-        || old.slug != new.slug
-        || old.weight != new.weight
-        || old.sidebar_label != new.sidebar_label
-        || old.hide != new.hide
-        || old.draft != new.draft
-        || old.aliases != new.aliases
-        || old.description != new.description
-}
-
 /// Builds the site described by `opts`.
 pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     let start = Instant::now();
@@ -392,20 +405,70 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
     (files, urls)
 }
 
-/// Re-renders the documents of the given pages (after [`Loaded::reload_page`]): their output
-/// paths and HTML.
-pub fn render_pages(loaded: &mut Loaded, pages: &[usize]) -> Result<Vec<Document>, Errors> {
+/// Re-renders the documents of the given pages (after [`Loaded::reload_page`] or a theme
+/// change): their output paths and HTML; with `site_wide`, also the generated section listings,
+/// the 404 page, the sitemap and the redirects.
+pub fn render_pages(
+    loaded: &mut Loaded,
+    pages: &[usize],
+    site_wide: bool,
+) -> Result<Vec<Document>, Errors> {
     let (_, asset_urls) = theme_files(&loaded.site, &loaded.root);
     let Some(theme) = loaded.theme.as_mut() else {
         return Err(Errors(loaded.problems.clone()));
     };
-    let renderer =
-        Renderer::for_pages(&loaded.site, theme, &asset_urls, Some(pages)).map_err(Errors)?;
-    pages
+    let renderer = Renderer::for_pages(&loaded.site, theme, &asset_urls, Some(pages), site_wide)
+        .map_err(Errors)?;
+    let bodies = &loaded.bodies;
+    let results: Vec<Result<Document, Error>> = pages
+        .par_iter()
+        .map(|&p| renderer.page(p, &bodies[p]))
+        .collect();
+    let mut docs = Vec::with_capacity(pages.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(d) => docs.push(d),
+            Err(e) => errors.push(e),
+        }
+    }
+    if site_wide {
+        for doc in site_wide_documents(&renderer, &loaded.site) {
+            match doc {
+                Ok(d) => docs.push(d),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    if !errors.is_empty() {
+        dedup_errors(&mut errors);
+        return Err(Errors(errors));
+    }
+    Ok(docs)
+}
+
+/// The documents that are not pages: generated section listings, 404, sitemap, redirects.
+fn site_wide_documents(renderer: &Renderer<'_>, site: &Site) -> Vec<Result<Document, Error>> {
+    let mut docs: Vec<Result<Document, Error>> = site
+        .sections
         .iter()
-        .map(|&p| renderer.page(p, &loaded.bodies[p]))
-        .collect::<Result<Vec<_>, Error>>()
-        .map_err(|e| Errors(vec![e]))
+        .enumerate()
+        .filter(|(_, s)| s.index.is_none())
+        .map(|(i, _)| renderer.generated_section(i))
+        .collect();
+    docs.push(renderer.not_found());
+    docs.push(Ok(renderer.sitemap()));
+    match renderer.redirects() {
+        Ok(redirects) => docs.extend(redirects.into_iter().map(Ok)),
+        Err(e) => docs.push(Err(e)),
+    }
+    docs
+}
+
+/// A broken template fails every page that uses it: say so once.
+fn dedup_errors(errors: &mut Vec<Error>) {
+    let mut seen = HashSet::new();
+    errors.retain(|e| seen.insert((e.location.path.clone(), e.location.line, e.kind.clone())));
 }
 
 /// Renders every document of a loaded site and writes it, with every asset, into `staging`
@@ -443,19 +506,7 @@ pub fn write_site(
     let mut errors: Vec<Error> = page_results.into_iter().filter_map(Result::err).collect();
     errors.extend(search_errors);
 
-    let mut extra: Vec<Result<Document, Error>> = site
-        .sections
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.index.is_none())
-        .map(|(i, _)| renderer.generated_section(i))
-        .collect();
-    extra.push(renderer.not_found());
-    extra.push(Ok(renderer.sitemap()));
-    match renderer.redirects() {
-        Ok(docs) => extra.extend(docs.into_iter().map(Ok)),
-        Err(e) => errors.push(e),
-    }
+    let extra = site_wide_documents(&renderer, site);
     let generated = site.sections.iter().filter(|s| s.index.is_none()).count();
     for doc in extra {
         match doc.and_then(|(path, html)| staging.write(&path, html.as_bytes())) {
@@ -492,9 +543,7 @@ pub fn write_site(
         .collect();
     errors.extend(copy_errors);
     if !errors.is_empty() {
-        // A broken template fails every page that uses it: say so once.
-        let mut seen = HashSet::new();
-        errors.retain(|e| seen.insert((e.location.path.clone(), e.location.line, e.kind.clone())));
+        dedup_errors(&mut errors);
         return Err(Errors(errors));
     }
     Ok((site.pages.len() + generated, copies.len()))

@@ -16,6 +16,7 @@ pub mod build;
 pub mod check;
 pub mod config;
 pub mod content;
+pub mod deps;
 pub mod error;
 pub mod frontmatter;
 pub mod highlight;

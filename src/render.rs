@@ -61,6 +61,9 @@ struct PageContext<'a> {
     source_path: &'a str,
 }
 
+/// The template every sidebar window is rendered with (so every page depends on it).
+pub const SIDEBAR_TEMPLATE: &str = "partials/sidebar.html";
+
 /// One document to write: its path in the output and its bytes.
 pub type Document = (String, String);
 
@@ -79,16 +82,19 @@ impl<'a> Renderer<'a> {
         theme: &'a mut Theme,
         assets: &HashMap<&'static str, String>,
     ) -> Result<Renderer<'a>, Vec<Error>> {
-        Self::for_pages(site, theme, assets, None)
+        Self::for_pages(site, theme, assets, None, true)
     }
 
     /// Like [`Renderer::new`], but with only the sidebar windows that `pages` need (all when
-    /// `None`): re-rendering one page after an edit must not cost a whole site's sidebars.
+    /// `None`), plus those of the site-wide documents when `site_wide` is set (generated
+    /// section pages, 404): re-rendering one page after an edit must not cost a whole site's
+    /// sidebars.
     pub fn for_pages(
         site: &'a Site,
         theme: &'a mut Theme,
         assets: &HashMap<&'static str, String>,
         pages: Option<&[usize]>,
+        site_wide: bool,
     ) -> Result<Renderer<'a>, Vec<Error>> {
         let cfg = &site.config;
         let ctx = SiteContext {
@@ -106,13 +112,11 @@ impl<'a> Renderer<'a> {
 
         let mut keys: Vec<(usize, usize)> = match pages {
             Some(pages) => pages.iter().map(|&p| site.sidebar_key(p)).collect(),
-            None => {
-                let mut k: Vec<(usize, usize)> =
-                    (0..site.pages.len()).map(|p| site.sidebar_key(p)).collect();
-                k.extend((0..site.sections.len()).map(|s| (s, 0)));
-                k
-            }
+            None => (0..site.pages.len()).map(|p| site.sidebar_key(p)).collect(),
         };
+        if site_wide {
+            keys.extend((0..site.sections.len()).map(|s| (s, 0)));
+        }
         keys.sort_unstable();
         keys.dedup();
         type Window = ((usize, usize), String);
@@ -121,9 +125,7 @@ impl<'a> Renderer<'a> {
             .map(|&(s, c)| {
                 let mut ctx = tera::Context::new();
                 ctx.insert("nav", &site.sidebar(s, c));
-                theme
-                    .render("partials/sidebar.html", &ctx)
-                    .map(|h| ((s, c), h))
+                theme.render(SIDEBAR_TEMPLATE, &ctx).map(|h| ((s, c), h))
             })
             .collect();
         let mut sidebars = HashMap::new();
@@ -222,14 +224,7 @@ impl<'a> Renderer<'a> {
     pub fn page(&self, p: usize, body: &Rendered) -> Result<Document, Error> {
         let node = &self.site.pages[p];
         let meta = &node.page.meta;
-        let (kind, default_template) = if node.is_index && node.section == 0 {
-            ("home", "index.html")
-        } else if node.is_index {
-            ("section", "section.html")
-        } else {
-            ("page", "page.html")
-        };
-        let template = meta.template.as_deref().unwrap_or(default_template);
+        let (kind, template) = page_template(self.site, p);
         if !self.theme.has(template) {
             return Err(Error::new(
                 ErrorKind::UnknownTemplate {
@@ -333,7 +328,7 @@ impl<'a> Renderer<'a> {
         ctx.insert("prev", &Option::<NavLink>::None);
         ctx.insert("next", &Option::<NavLink>::None);
         ctx.insert("sidebar", &self.sidebar((s, 0), &url));
-        let template = if s == 0 { "index.html" } else { "section.html" };
+        let template = generated_template(s);
         Ok((
             output_path(&section.url),
             self.theme.render(template, &ctx)?,
@@ -413,6 +408,36 @@ impl<'a> Renderer<'a> {
         }
         xml.push_str("</urlset>\n");
         ("sitemap.xml".into(), xml)
+    }
+}
+
+/// The kind of page `p` (`home`, `section`, `page`) and the template it is rendered with: its
+/// own `template`, else the kind's default. The preview server's dependency rules use it too.
+pub fn page_template(site: &Site, p: usize) -> (&'static str, &str) {
+    let node = &site.pages[p];
+    let (kind, default_template) = if node.is_index && node.section == 0 {
+        ("home", "index.html")
+    } else if node.is_index {
+        ("section", "section.html")
+    } else {
+        ("page", "page.html")
+    };
+    (
+        kind,
+        node.page
+            .meta
+            .template
+            .as_deref()
+            .unwrap_or(default_template),
+    )
+}
+
+/// The template of a generated section listing (a folder without `_index.md`).
+pub fn generated_template(section: usize) -> &'static str {
+    if section == 0 {
+        "index.html"
+    } else {
+        "section.html"
     }
 }
 

@@ -83,10 +83,13 @@ pub struct Site {
     asset_by_rel: HashMap<String, usize>,
     urls: HashSet<String>,
     content_prefix: String,
+    /// The folder tree as loaded (which pages and folders each folder holds, hidden ones too),
+    /// kept so that navigation can be worked out again without reading the disk.
+    structure: Vec<crate::content::Section>,
 }
 
 /// A link for templates: title and URL.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, Hash)]
 pub struct NavLink {
     /// Text.
     pub title: String,
@@ -95,7 +98,7 @@ pub struct NavLink {
 }
 
 /// A sidebar entry, as the sidebar template sees it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, Hash)]
 pub struct NavNode {
     /// Text.
     pub title: String,
@@ -124,7 +127,7 @@ impl Site {
     ) -> (Site, Vec<Error>) {
         let base_path = config.base_path();
         let mut errors = Vec::new();
-        let mut sections: Vec<SectionNode> = content
+        let sections: Vec<SectionNode> = content
             .sections
             .iter()
             .map(|s| {
@@ -225,9 +228,76 @@ impl Site {
         }
         drop(owner);
 
+        let page_by_rel = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.page.source.rel.clone(), i))
+            .collect();
+        let page_by_url = pages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.url.clone(), i))
+            .collect();
+        let section_by_rel = sections
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.rel.clone(), i))
+            .collect();
+        let asset_by_rel = content
+            .assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.rel.clone(), i))
+            .collect();
+        let mut urls: HashSet<String> = pages.iter().map(|p| p.url.clone()).collect();
+        urls.extend(sections.iter().map(|s| s.url.clone()));
+        for p in &mut pages {
+            for alias in &p.page.meta.aliases {
+                urls.insert(normalize_url_path(alias));
+            }
+        }
+        let mut site = Site {
+            config,
+            base_path,
+            pages,
+            sections,
+            assets: content.assets,
+            static_files,
+            reading_order: Vec::new(),
+            positions: Vec::new(),
+            page_by_rel,
+            page_by_url,
+            section_by_rel,
+            asset_by_rel,
+            urls,
+            content_prefix: content_prefix.to_string(),
+            structure: content.sections,
+        };
+        site.arrange();
+        (site, errors)
+    }
+
+    /// Works out the order of navigation: each section's title, label, weight and visibility
+    /// (from its `_index.md`), its listing, the reading order and each page's place in both.
+    /// Reads only the pages' frontmatter and the folder tree.
+    fn arrange(&mut self) {
+        for s in &mut self.sections {
+            if let Some(i) = s.index {
+                let meta = &self.pages[i].page.meta;
+                s.title = meta.title.clone();
+                s.label = meta
+                    .sidebar_label
+                    .clone()
+                    .unwrap_or_else(|| meta.title.clone());
+                s.weight = meta.weight;
+                s.hidden = meta.hide;
+            }
+        }
+        let pages = &self.pages;
+        let sections = &mut self.sections;
         // Section listings, in navigation order.
         let sort_key = |w: Option<i64>, t: &str| (w.is_none(), w.unwrap_or(0), t.to_lowercase());
-        for (sid, s) in content.sections.iter().enumerate() {
+        for (sid, s) in self.structure.iter().enumerate() {
             let mut items: Vec<(Item, (bool, i64, String))> = Vec::new();
             for &p in &s.pages {
                 let m = &pages[p].page.meta;
@@ -263,63 +333,32 @@ impl Site {
         for (i, &p) in reading_order.iter().enumerate() {
             positions[p].0 = Some(i);
         }
-        for s in &sections {
+        for s in sections.iter() {
             for (i, item) in s.items.iter().enumerate() {
                 if let Item::Page(p) = *item {
                     positions[p].1 = i;
                 }
             }
         }
-        let page_by_rel = pages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.page.source.rel.clone(), i))
-            .collect();
-        let page_by_url = pages
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.url.clone(), i))
-            .collect();
-        let section_by_rel = sections
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.rel.clone(), i))
-            .collect();
-        let asset_by_rel = content
-            .assets
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.rel.clone(), i))
-            .collect();
-        let mut urls: HashSet<String> = pages.iter().map(|p| p.url.clone()).collect();
-        urls.extend(sections.iter().map(|s| s.url.clone()));
-        for p in &mut pages {
-            for alias in &p.page.meta.aliases {
-                urls.insert(normalize_url_path(alias));
-            }
-        }
-        let site = Site {
-            config,
-            base_path,
-            pages,
-            sections,
-            assets: content.assets,
-            static_files,
-            reading_order,
-            positions,
-            page_by_rel,
-            page_by_url,
-            section_by_rel,
-            asset_by_rel,
-            urls,
-            content_prefix: content_prefix.to_string(),
-        };
-        (site, errors)
+        self.reading_order = reading_order;
+        self.positions = positions;
+    }
+
+    /// Works navigation out again from the same pages, after a change of titles, weights,
+    /// labels or visibility (which reorder navigation but move no URL). Page, section and asset
+    /// indexes, URLs and lookup tables stay as they are: no disk, no Markdown, no maps rebuilt.
+    pub fn renavigate(&mut self) {
+        self.arrange();
     }
 
     /// The page loaded from a content-relative path (`docs/a.md`), if any.
     pub fn page_index(&self, rel: &str) -> Option<usize> {
         self.page_by_rel.get(rel).copied()
+    }
+
+    /// The section of a content-relative folder (`docs`; `""` for the root), if any.
+    pub fn section_at(&self, rel: &str) -> Option<usize> {
+        self.section_by_rel.get(rel).copied()
     }
 
     /// The page at a site-relative URL path (`docs/a/`), if any.
@@ -484,6 +523,17 @@ impl Site {
                 }
             })
             .collect()
+    }
+
+    /// The pages before and after `page` in reading order (what [`Site::prev_next`] links).
+    pub fn neighbours(&self, page: usize) -> (Option<usize>, Option<usize>) {
+        let Some(pos) = self.positions[page].0 else {
+            return (None, None);
+        };
+        (
+            pos.checked_sub(1).map(|i| self.reading_order[i]),
+            self.reading_order.get(pos + 1).copied(),
+        )
     }
 
     /// Previous and next pages in reading order.

@@ -61,6 +61,11 @@ impl std::fmt::Debug for Theme {
 }
 
 impl Theme {
+    /// Every template's name and text (the site's own file where it replaces a built-in one).
+    pub fn template_sources(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.sources.iter().map(|(n, t)| (n.as_str(), t.as_str()))
+    }
+
     /// Loads the built-in templates, replaced by any file of the same name under
     /// `templates_dir` (which may not exist). `root` is the site root, for messages.
     pub fn load(root: &Path, templates_dir: &Path) -> Result<Theme, Vec<Error>> {

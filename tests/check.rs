@@ -187,8 +187,35 @@ fn reloading_one_page_rechecks_it_and_the_pages_linking_to_it() {
     loaded.reload_page("b.md");
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
 
-    // A new title changes navigation: that needs the whole site.
+    // A new title changes navigation: worked out again in memory; b and its neighbour a show it.
+    site.write(
+        "content/b.md",
+        "---\ntitle: Bee\n---\n## Old\n\nBack to [a](./a.md).\n",
+    );
+    assert_eq!(loaded.reload_page("b.md"), Reloaded::Navigation(vec![b, a]));
+    assert_eq!(
+        loaded.site.item_link(docsite::site::Item::Page(b)).title,
+        "Bee"
+    );
+    // Hidden: a leaves navigation, and once b no longer links to it, a is an orphan.
     site.write("content/b.md", "---\ntitle: Bee\n---\n## Old\n");
+    assert_eq!(loaded.reload_page("b.md"), Reloaded::Pages(vec![b, a]));
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\nhide: true\n---\nSee [b](./b.md#old).\n",
+    );
+    assert!(matches!(
+        loaded.reload_page("a.md"),
+        Reloaded::Navigation(_)
+    ));
+    let fresh = load(site.root(), &Default::default()).unwrap();
+    assert_eq!(codes(&loaded.problems), codes(&fresh.problems));
+    assert_eq!(
+        codes(&fresh.problems),
+        vec![("orphan-page".into(), "content/a.md".into(), 0)]
+    );
+    // A new URL needs the whole site.
+    site.write("content/b.md", "---\ntitle: Bee\nslug: bee\n---\n## Old\n");
     assert_eq!(loaded.reload_page("b.md"), Reloaded::Site);
     assert_eq!(loaded.reload_page("nope.md"), Reloaded::Site);
 }

@@ -284,6 +284,24 @@ impl LinkGraph {
         (pages, assets)
     }
 
+    /// The pages that reference asset `a` (one scan of every page's references).
+    pub fn using_asset(&self, a: usize) -> Vec<usize> {
+        (0..self.outgoing.len())
+            .filter(|&p| self.outgoing[p].1.contains(&a))
+            .collect()
+    }
+
+    /// Takes the listed pages from `site` again after its navigation was worked out anew (a
+    /// page or section hidden or shown). Returns the pages whose listing changed: their
+    /// orphan-page finding may have too.
+    pub fn relist(&mut self, site: &Site) -> Vec<usize> {
+        let listed: HashSet<usize> = site.reading_order.iter().copied().collect();
+        let mut changed: Vec<usize> = listed.symmetric_difference(&self.listed).copied().collect();
+        changed.sort_unstable();
+        self.listed = listed;
+        changed
+    }
+
     /// The pages that link to `p`.
     pub fn linking_to(&self, p: usize) -> impl Iterator<Item = usize> + '_ {
         self.incoming[p].iter().copied()

@@ -6,7 +6,7 @@
 //! the reload message goes out. A rebuild that fails keeps serving the last good pages and shows
 //! the errors over them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -24,8 +24,10 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::build::{self, LoadOptions};
+use crate::deps;
 use crate::error::{Error, ErrorKind, Location};
 use crate::output::Memory;
+use crate::theme::Theme;
 
 /// The script every served HTML page gets.
 const LIVE_JS: &str = include_str!("live.js");
@@ -71,14 +73,19 @@ struct Built {
 enum Outcome {
     /// The whole site again (or the problems that stopped it).
     Full(Result<Built, Vec<Error>>),
-    /// Only these documents changed (output path, HTML; and their URLs).
+    /// Only these documents (output path, HTML) and files (path, bytes) changed; `urls` are the
+    /// pages to reload (`None`: every page).
     Pages {
         docs: Vec<(String, String)>,
-        urls: Vec<String>,
+        files: Vec<(String, Arc<[u8]>)>,
+        urls: Option<Vec<String>>,
         problems: Vec<Error>,
     },
     /// The changed page cannot render: keep the last good pages.
     Failed(Vec<Error>),
+    /// Nothing the site is made from changed (an editor's temporary file, a note beside
+    /// `docsite.toml`): no rebuild, no reload.
+    Nothing,
 }
 
 /// Problems that stop pages from rendering; findings (a broken link) do not.
@@ -107,49 +114,94 @@ impl Workspace {
         }
     }
 
-    /// A body-only edit of known pages: re-read, re-render and re-check just those.
+    /// Redoes only what the changes reach, by the rules in [`crate::deps`]; `None` when they
+    /// ask for the whole site. Whatever fails here drops the loaded site, so the next change
+    /// loads everything again rather than build on a half-applied one.
     fn incremental(&mut self, changed: &[PathBuf]) -> Option<Outcome> {
         let loaded = self.loaded.as_mut()?;
-        let content_dir = self.root.join(&loaded.site.config.folders.content);
-        let mut rels = Vec::new();
-        for path in changed {
-            let rel = path
-                .strip_prefix(&content_dir)
-                .ok()?
-                .to_str()?
-                .replace('\\', "/");
-            if !rel.ends_with(".md") || !path.is_file() || loaded.site.page_index(&rel).is_none() {
-                return None;
-            }
-            rels.push(rel);
-        }
-        if rels.is_empty() {
+        let plan = deps::plan(&loaded.site, &self.root, changed);
+        if plan.everything {
             return None;
         }
-        let mut pages = Vec::new();
-        for rel in &rels {
+        if plan.is_empty() {
+            return Some(Outcome::Nothing);
+        }
+        let folders = loaded.site.config.folders.clone();
+        let mut render: BTreeSet<usize> = BTreeSet::new();
+        let mut site_wide = false;
+        let mut files: Vec<(String, Arc<[u8]>)> = Vec::new();
+
+        if !plan.templates.is_empty() {
+            match Theme::load(&self.root, &self.root.join(&folders.templates)) {
+                Ok(theme) => {
+                    let graph = deps::TemplateGraph::new(theme.template_sources());
+                    render.extend(deps::template_dependents(
+                        &loaded.site,
+                        &graph,
+                        &plan.templates,
+                    ));
+                    site_wide = true;
+                    loaded.theme = Some(theme);
+                }
+                Err(errors) => {
+                    self.loaded = None;
+                    return Some(Outcome::Failed(errors));
+                }
+            }
+        }
+        for rel in &plan.pages {
             match loaded.reload_page(rel) {
-                build::Reloaded::Pages(p) => pages.push(p[0]),
+                build::Reloaded::Pages(p) => render.extend(p.first()),
+                build::Reloaded::Navigation(p) => {
+                    render.extend(p);
+                    site_wide = true;
+                }
                 build::Reloaded::Site => {
                     self.loaded = None;
                     return None;
                 }
             }
         }
+        let read = |dir: &Path, rel: &str| std::fs::read(self.root.join(dir).join(rel)).ok();
+        for rel in &plan.statics {
+            // Gone again since the event: whatever it is now, the whole site says it best.
+            let bytes = read(&folders.r#static, rel)?;
+            files.push((rel.clone(), bytes.into()));
+            if deps::static_reaches_pages(rel) {
+                render.extend(0..loaded.site.pages.len());
+                site_wide = true;
+            }
+        }
+        for &a in &plan.assets {
+            let rel = loaded.site.assets[a].rel.clone();
+            let bytes = read(&folders.content, &rel)?;
+            files.push((rel, bytes.into()));
+            render.extend(deps::asset_dependents(&loaded.links, a));
+        }
         if blocking(&loaded.problems) {
             return Some(Outcome::Failed(loaded.problems.clone()));
         }
-        let urls = pages
-            .iter()
-            .map(|&p| loaded.site.url(&loaded.site.pages[p].url))
-            .collect();
-        match build::render_pages(loaded, &pages) {
-            Ok(docs) => Some(Outcome::Pages {
-                docs,
-                urls,
-                problems: loaded.problems.clone(),
-            }),
-            Err(e) => Some(Outcome::Failed(e.0)),
+        let pages: Vec<usize> = render.into_iter().collect();
+        match build::render_pages(loaded, &pages, site_wide) {
+            Ok(docs) => {
+                // Browsers reload when their page is listed; a static file may show anywhere.
+                let urls = plan.statics.is_empty().then(|| {
+                    docs.iter()
+                        .filter_map(|(path, _)| path.strip_suffix("index.html"))
+                        .map(|dir| format!("/{dir}"))
+                        .collect()
+                });
+                Some(Outcome::Pages {
+                    docs,
+                    files,
+                    urls,
+                    problems: loaded.problems.clone(),
+                })
+            }
+            Err(e) => {
+                self.loaded = None;
+                Some(Outcome::Failed(e.0))
+            }
         }
     }
 
@@ -213,6 +265,9 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         .unwrap_or_else(|_| Err(Vec::new()))
     };
     let mut snapshot = Snapshot::default();
+    if let Err(problems) = &first {
+        print_errors(problems);
+    }
     apply(&mut snapshot, first);
     eprintln!(
         "built in {} ms{}",
@@ -248,8 +303,13 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
             })?;
 
     let (tx, rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
-    let _watcher = watch(&root, tx)?;
-    tokio::spawn(rebuild_loop(root.clone(), workspace, shared.clone(), rx));
+    let watcher = watch(&root, tx.clone())?;
+    tokio::spawn(rebuild_loop(
+        root.clone(),
+        workspace,
+        shared.clone(),
+        (watcher, tx, rx),
+    ));
 
     let app = Router::new()
         .route("/__docsite/events", get(events))
@@ -295,16 +355,7 @@ fn ignored(path: &Path, root: &Path) -> bool {
         || name.starts_with(".#")
 }
 
-fn watch(
-    root: &Path,
-    tx: mpsc::UnboundedSender<Vec<PathBuf>>,
-) -> Result<
-    notify_debouncer_full::Debouncer<
-        notify::RecommendedWatcher,
-        notify_debouncer_full::RecommendedCache,
-    >,
-    Error,
-> {
+fn watch(root: &Path, tx: mpsc::UnboundedSender<Vec<PathBuf>>) -> Result<Watcher, Error> {
     let root_owned = root.to_path_buf();
     let mut debouncer = new_debouncer(
         // Editors' atomic saves land within microseconds; 10 ms merges them and a burst of
@@ -352,12 +403,72 @@ fn watch_error(root: &Path, e: &notify::Error) -> Error {
     )
 }
 
+/// The file watcher, the sender it reports to (to watch again), and the receiving end.
+type Watch = (
+    Watcher,
+    mpsc::UnboundedSender<Vec<PathBuf>>,
+    mpsc::UnboundedReceiver<Vec<PathBuf>>,
+);
+
+type Watcher = notify_debouncer_full::Debouncer<
+    notify::RecommendedWatcher,
+    notify_debouncer_full::RecommendedCache,
+>;
+
+/// Prints the problems that stopped a build, one excerpt each, so the terminal names the file
+/// as the browser's overlay does.
+fn print_errors(problems: &[Error]) {
+    use std::io::IsTerminal;
+    let color = crate::report::Color::detect(std::io::stderr().is_terminal());
+    let errors: Vec<&Error> = problems.iter().filter(|e| e.is_error()).collect();
+    for e in errors.iter().take(5) {
+        eprint!("{}", crate::report::human(e, color));
+    }
+    if errors.len() > 5 {
+        eprintln!(
+            "… and {} more (all of them in the browser)",
+            errors.len() - 5
+        );
+    }
+}
+
+/// Once the site root itself is gone its watch is gone too: wait for the folder to come back,
+/// then watch it again. Polls, since there is nothing left to watch.
+async fn rewatch(
+    root: &Path,
+    watcher: &mut Option<Watcher>,
+    tx: &mpsc::UnboundedSender<Vec<PathBuf>>,
+) {
+    *watcher = None;
+    eprintln!(
+        "{} is gone: serving the last good pages until it is back",
+        root.display()
+    );
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if !root.is_dir() {
+            continue;
+        }
+        match watch(root, tx.clone()) {
+            Ok(w) => {
+                *watcher = Some(w);
+                eprintln!("{} is back", root.display());
+                // Whatever was restored before the watch began counts as changed.
+                let _ = tx.send(vec![root.to_path_buf()]);
+                return;
+            }
+            Err(e) => eprint!("{}", crate::report::human(&e, crate::report::Color::Never)),
+        }
+    }
+}
+
 async fn rebuild_loop(
     root: PathBuf,
     workspace: Arc<std::sync::Mutex<Workspace>>,
     shared: Arc<Shared>,
-    mut rx: mpsc::UnboundedReceiver<Vec<PathBuf>>,
+    (watcher, tx, mut rx): Watch,
 ) {
+    let mut watcher = Some(watcher);
     while let Some(mut changed) = rx.recv().await {
         // A burst (a checkout touching hundreds of files) becomes one rebuild.
         while let Ok(more) = rx.try_recv() {
@@ -376,6 +487,12 @@ async fn rebuild_loop(
             .await
             .unwrap_or_else(|_| Outcome::Failed(Vec::new()))
         };
+        if matches!(outcome, Outcome::Nothing) {
+            continue;
+        }
+        if let Outcome::Failed(problems) | Outcome::Full(Err(problems)) = &outcome {
+            print_errors(problems);
+        }
         let css_only = changed
             .iter()
             .all(|p| p.extension().is_some_and(|e| e == "css"));
@@ -401,6 +518,7 @@ async fn rebuild_loop(
                 }
                 Outcome::Pages {
                     docs,
+                    files,
                     urls,
                     problems,
                 } => {
@@ -409,13 +527,15 @@ async fn rebuild_loop(
                     for (path, html) in docs {
                         next.files.insert(path, html.into_bytes().into());
                     }
+                    next.files.extend(files);
                     next.problems = problems;
-                    (Some(urls), n)
+                    (urls, n)
                 }
                 Outcome::Failed(problems) => {
                     apply(&mut next, Err(problems));
                     (None, None)
                 }
+                Outcome::Nothing => (None, None),
             };
             let out = (
                 next.generation,
@@ -467,6 +587,9 @@ async fn rebuild_loop(
                 String::new()
             }
         );
+        if !root.is_dir() {
+            rewatch(&root, &mut watcher, &tx).await;
+        }
     }
 }
 

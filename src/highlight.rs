@@ -389,7 +389,8 @@ mod tests {
             &[
                 ("comment", "#!/bin/sh"),
                 ("property", "NAME"),
-                ("string", "\"$(date +%s)\""),
+                ("string", "\""),
+                ("function", "date"),
                 ("function", "./run.sh"),
                 ("function", "grep"),
                 ("string", "'x'"),
@@ -399,6 +400,7 @@ mod tests {
                 ("keyword", "in"),
                 ("keyword", "do"),
                 ("function", "echo"),
+                ("property", "$f"),
                 ("property", "${HOME}"),
                 ("keyword", "done"),
             ],

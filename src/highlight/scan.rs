@@ -586,6 +586,58 @@ fn shell_dq_end(b: &[u8], i: usize) -> usize {
     b.len()
 }
 
+/// A double-quoted shell string: expansions in it are highlighted as they are outside.
+fn shell_string(s: &str, keywords: &[&str], out: &mut Out<'_>) {
+    let b = s.as_bytes();
+    let (mut i, mut from) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'$' if peek(b, i + 1) == b'(' && peek(b, i + 2) != b'(' => {
+                // The end of the substitution, `)` at depth 0, skipping quoted parts.
+                let mut depth = 0usize;
+                let mut j = i + 2;
+                while j < b.len() {
+                    match b[j] {
+                        b'\\' => j += 1,
+                        b'"' | b'\'' => j = find_byte(b, j + 1, b[j]),
+                        b'(' => depth += 1,
+                        b')' if depth == 0 => break,
+                        b')' => depth -= 1,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let close = j.min(b.len());
+                out.span(Class::String, sub(s, from, i));
+                out.text("$(");
+                shell(sub(s, i + 2, close), keywords, out);
+                out.text(sub(s, close, (close + 1).min(b.len())));
+                i = close + 1;
+                from = i.min(b.len());
+            }
+            b'$' if is_ident_start(peek(b, i + 1)) || peek(b, i + 1) == b'{' => {
+                let end = if peek(b, i + 1) == b'{' {
+                    find_byte(b, i, b'}') + 1
+                } else {
+                    let mut e = i + 1;
+                    while e < b.len() && is_ident(b[e]) {
+                        e += 1;
+                    }
+                    e
+                }
+                .min(b.len());
+                out.span(Class::String, sub(s, from, i));
+                out.span(Class::Property, sub(s, i, end));
+                i = end;
+                from = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out.span(Class::String, sub(s, from, b.len()));
+}
+
 /// Scans shell scripts and sessions: commands, keywords, variables, strings, comments.
 pub(crate) fn shell(s: &str, keywords: &[&str], out: &mut Out<'_>) {
     let b = s.as_bytes();
@@ -720,7 +772,11 @@ pub(crate) fn shell(s: &str, keywords: &[&str], out: &mut Out<'_>) {
             }
         }
         let end = end.clamp(i + 1, n);
-        if let Some(class) = class {
+        if c == b'"' {
+            out.text(sub(s, plain, start));
+            shell_string(sub(s, start, end), keywords, out);
+            plain = end;
+        } else if let Some(class) = class {
             emit(out, s, &mut plain, start, end, class);
         }
         i = end;

@@ -491,6 +491,11 @@ fn dedup_errors(errors: &mut Vec<Error>) {
     errors.retain(|e| seen.insert((e.location.path.clone(), e.location.line, e.kind.clone())));
 }
 
+/// The search index of a loaded site, as files (what `write_site` writes under `search/`).
+pub fn search_index(loaded: &Loaded) -> crate::search::Files {
+    crate::search::build(&loaded.site, &loaded.bodies)
+}
+
 /// Renders every document of a loaded site and writes it, with every asset, into `staging`
 /// (a folder being built, or the preview server's memory). Returns the number of pages and of
 /// copied files.

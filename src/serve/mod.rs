@@ -587,6 +587,37 @@ async fn rebuild_loop(
                 String::new()
             }
         );
+        // Re-rendered pages may have new text: refresh the search index after the reload went
+        // out, and only when no further change waits (the next rebuild would redo it anyway).
+        if rendered.is_some() && !failed && rx.is_empty() {
+            let workspace = workspace.clone();
+            let index = tokio::task::spawn_blocking(move || {
+                workspace
+                    .lock()
+                    .ok()
+                    .and_then(|w| w.loaded.as_ref().map(build::search_index))
+            })
+            .await
+            .ok()
+            .flatten();
+            if let Some(index) = index {
+                let mut guard = match shared.snapshot.write() {
+                    Ok(g) => g,
+                    Err(e) => e.into_inner(),
+                };
+                let mut files = guard.files.clone();
+                for (path, json) in index {
+                    files.insert(path, json.into_bytes().into());
+                }
+                *guard = Arc::new(Snapshot {
+                    files,
+                    sources: guard.sources.clone(),
+                    problems: guard.problems.clone(),
+                    failed: guard.failed,
+                    generation: guard.generation,
+                });
+            }
+        }
         if !root.is_dir() {
             rewatch(&root, &mut watcher, &tx).await;
         }

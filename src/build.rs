@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::assets::ImageSet;
 use crate::config::Config;
 use crate::content;
 use crate::error::{Error, Errors};
@@ -32,6 +33,9 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Include pages marked `draft: true`.
     pub drafts: bool,
+    /// Show a progress bar on stderr when image work takes more than a second (the binary
+    /// sets it on a terminal; the library prints nothing otherwise).
+    pub progress: bool,
 }
 
 /// What a successful build did.
@@ -43,6 +47,8 @@ pub struct BuildSummary {
     pub assets: usize,
     /// Problems that did not fail the build.
     pub warnings: Vec<Error>,
+    /// What the image pipeline did.
+    pub images: crate::assets::ImageStats,
     /// Wall time.
     pub elapsed: Duration,
     /// Where the site now is.
@@ -59,7 +65,11 @@ impl std::fmt::Display for BuildSummary {
             self.warnings.len(),
             self.elapsed.as_millis(),
             self.out.display()
-        )
+        )?;
+        if self.images.images > 0 {
+            write!(f, "\n{}", self.images)?;
+        }
+        Ok(())
     }
 }
 
@@ -82,6 +92,8 @@ pub struct Loaded {
     pub links: crate::check::LinkGraph,
     /// The highlighter the load used (with its cache), kept for re-rendering pages.
     pub highlighter: Option<Highlighter>,
+    /// Every image, planned, and (unless only checking) processed.
+    pub images: ImageSet,
 }
 
 /// What [`Loaded::reload_page`] did.
@@ -126,9 +138,20 @@ impl Loaded {
                 options: &self.site.config.markdown,
                 highlighter: self.highlighter.as_ref(),
                 resolver: &self.site,
+                images: Some(&self.images),
             };
             let s = &self.site.pages[p].page.source;
             self.bodies[p] = md.render(&s.text, s.body_offset, &s.rel, &s.display);
+            // An image the site did not show before has no outputs yet: only a whole build
+            // makes them (the cache keeps that cheap).
+            let new_image = self.bodies[p].references.iter().any(|r| {
+                matches!(&r.resolved, markdown::Resolved::Url(u)
+                    if r.kind == markdown::RefKind::Image
+                        && self.images.rel_of_url(u).is_some_and(|rel| !self.images.is_ready(rel)))
+            });
+            if new_image && !self.options.skip_highlight {
+                return Reloaded::Site;
+            }
         }
 
         // Pages whose links point at this one: their anchors may have come or gone.
@@ -191,9 +214,11 @@ pub struct LoadOptions {
     pub base_url: Option<String>,
     /// Include pages marked `draft: true`.
     pub drafts: bool,
-    /// Leave code unhighlighted: checking needs no HTML, and highlighting is most of the cost of
-    /// a first build.
+    /// Leave code unhighlighted and images unencoded: checking needs neither, and they are
+    /// most of the cost of a first build. (Images are still read and their headers checked.)
     pub skip_highlight: bool,
+    /// Show a progress bar on stderr when image work takes more than a second.
+    pub progress: bool,
 }
 
 /// Loads the site at `root` (config, theme, content, graph, Markdown) without writing anything.
@@ -260,10 +285,12 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
 
     let highlighter =
         (site.config.markdown.highlight && !opts.skip_highlight).then(|| Highlighter::new(cache));
+    let mut images = ImageSet::plan(&site, root);
     let md = markdown::Renderer {
         options: &site.config.markdown,
         highlighter: highlighter.as_ref(),
         resolver: &site,
+        images: Some(&images),
     };
     let bodies: Vec<Rendered> = site
         .pages
@@ -283,6 +310,11 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
         // Only a cache: a build that cannot write it is slower next time, not wrong.
         let _ = h.save_cache();
     }
+    if !opts.skip_highlight {
+        let used = images.used_by(&bodies);
+        let failed = process_images(&mut images, &used, opts.progress);
+        problems.extend(crate::assets::report_failed(&site, &used, &failed));
+    }
     let mut loaded = Loaded {
         root: root.to_path_buf(),
         site,
@@ -292,6 +324,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
         options: opts.clone(),
         links: Default::default(),
         highlighter,
+        images,
     };
     loaded.links = crate::check::LinkGraph::new(&loaded.site, &loaded.bodies);
     let findings = crate::check::check(&loaded);
@@ -326,6 +359,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
             base_url: opts.base_url.clone(),
             drafts: opts.drafts,
             skip_highlight: false,
+            progress: opts.progress,
         },
     )?;
     if loaded.has_errors() {
@@ -355,6 +389,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     Ok(BuildSummary {
         pages,
         assets,
+        images: loaded.images.stats.clone(),
         warnings: loaded.problems,
         elapsed: start.elapsed(),
         out,
@@ -482,6 +517,11 @@ pub fn write_site(
         })
         .collect();
     errors.extend(copy_errors);
+    let image_start = Instant::now();
+    if let Err(e) = loaded.images.write(staging) {
+        errors.extend(e);
+    }
+    loaded.images.stats.millis += image_start.elapsed().as_millis() as u64;
     if !errors.is_empty() {
         // A broken template fails every page that uses it: say so once.
         let mut seen = HashSet::new();
@@ -489,6 +529,35 @@ pub fn write_site(
         return Err(Errors(errors));
     }
     Ok((site.pages.len() + generated, copies.len()))
+}
+
+/// Processes the images the pages show; a progress bar appears on stderr (when asked for) once
+/// the work has taken a second.
+fn process_images(
+    images: &mut ImageSet,
+    used: &HashMap<String, Vec<(usize, usize, String)>>,
+    progress: bool,
+) -> HashMap<String, crate::assets::Problem> {
+    let start = Instant::now();
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("images {bar:30} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    let report = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        if progress
+            && start.elapsed() > Duration::from_secs(1)
+            && !shown.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    };
+    let failed = images.process(used.keys().map(String::as_str), Some(&report));
+    bar.finish_and_clear();
+    failed
 }
 
 /// Every file under `static/`, as `/`-separated relative paths.

@@ -786,6 +786,18 @@ fn header_size(bytes: &[u8], format: Format, options: &ImageOptions) -> Result<(
     let Some(f) = format.image_format() else {
         return Err(Problem::Bad("not a raster image".into()));
     };
+    if format == Format::Png && bytes.len() >= 24 {
+        // The IHDR sizes come first: a bomb is refused even when the rest is not there.
+        let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let (w, h) = (be(16), be(20));
+        if w as u64 * h as u64 > options.max_pixels {
+            return Err(Problem::TooLarge {
+                width: w,
+                height: h,
+                limit: options.max_pixels,
+            });
+        }
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), f);
     reader.no_limits();
     let mut decoder = reader

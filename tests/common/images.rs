@@ -35,6 +35,10 @@ fn fill(img: &mut RgbImage, x0: u32, y0: u32, w: u32, h: u32, c: [u8; 3]) {
 
 /// Lines of "text": runs of glyph-sized blocks with gaps, in a few colours.
 fn text(img: &mut RgbImage, rng: &mut Rng, x0: u32, y0: u32, w: u32, h: u32, colors: &[[u8; 3]]) {
+    if x0 >= img.width() || y0 >= img.height() {
+        return;
+    }
+    let hole = img.get_pixel(x0, y0).0;
     let mut y = y0 + 6;
     while y + 10 < y0 + h {
         let mut x = x0 + 8;
@@ -48,7 +52,7 @@ fn text(img: &mut RgbImage, rng: &mut Rng, x0: u32, y0: u32, w: u32, h: u32, col
                 // A glyph: a block with a hole, so edges look like letters'.
                 fill(img, x, y + 10 - gh, gw, gh, color);
                 if gw > 4 {
-                    fill(img, x + 1, y + 11 - gh + 2, gw - 2, 2, img.get_pixel(x0, y0).0);
+                    fill(img, x + 1, y + 11 - gh + 2, gw - 2, 2, hole);
                 }
                 x += gw + 1;
             }
@@ -72,8 +76,8 @@ pub fn screenshot(w: u32, h: u32, seed: u64) -> RgbImage {
     fill(&mut img, 0, 0, w, 48, panel);
     text(&mut img, &mut rng, 0, 12, w / 3, 30, &[fg]);
     let side = w / 5;
-    fill(&mut img, 0, 48, side, h - 48, panel);
-    text(&mut img, &mut rng, 0, 60, side, h - 60, &[fg, accent]);
+    fill(&mut img, 0, 48, side, h.saturating_sub(48), panel);
+    text(&mut img, &mut rng, 0, 60, side, h.saturating_sub(60), &[fg, accent]);
     // Body text.
     let body_w = w - side;
     text(&mut img, &mut rng, side, 60, body_w, h / 3, &[fg, fg, accent]);
@@ -81,31 +85,34 @@ pub fn screenshot(w: u32, h: u32, seed: u64) -> RgbImage {
     let ty = 60 + h / 3;
     let th = h / 4;
     for r in 0..6u32 {
-        fill(&mut img, side + 16, ty + r * th / 6, body_w - 32, 1, [208, 215, 222]);
+        fill(&mut img, side + 16, ty + r * th / 6, body_w.saturating_sub(32), 1, [208, 215, 222]);
     }
     for c in 0..4u32 {
-        fill(&mut img, side + 16 + c * (body_w - 32) / 4, ty, 1, th, [208, 215, 222]);
+        fill(&mut img, side + 16 + c * (body_w.saturating_sub(32)) / 4, ty, 1, th, [208, 215, 222]);
     }
-    text(&mut img, &mut rng, side + 16, ty, body_w - 32, th, &[fg]);
+    text(&mut img, &mut rng, side + 16, ty, body_w.saturating_sub(32), th, &[fg]);
     // A terminal with coloured output.
     let ty2 = ty + th + 12;
     if ty2 + 40 < h {
         let th2 = (h - ty2).saturating_sub(60).max(30);
-        fill(&mut img, side + 16, ty2, body_w - 32, th2, [13, 17, 23]);
+        fill(&mut img, side + 16, ty2, body_w.saturating_sub(32), th2, [13, 17, 23]);
         text(
             &mut img,
             &mut rng,
             side + 16,
             ty2,
-            body_w - 32,
+            body_w.saturating_sub(32),
             th2,
             &[[126, 231, 135], [201, 209, 217], [255, 166, 87], [121, 192, 255]],
         );
     }
     // A gradient button (a few hundred colours, as UI gradients have).
-    let bx = w - 180;
+    let bx = w.saturating_sub(180);
     for y in 8..40u32 {
         for x in bx..bx.saturating_add(160).min(w) {
+            if y >= h {
+                break;
+            }
             let t = (x - bx) as f32 / 160.0;
             img.put_pixel(
                 x,

@@ -25,8 +25,8 @@ use pulldown_cmark_escape::{escape_href, escape_html};
 use rayon::prelude::*;
 
 use crate::config::ImageOptions;
-use crate::error::{Error, ErrorKind};
-use crate::markdown::{self, RefKind, Rendered, Resolved};
+use crate::error::{Error, ErrorKind, Location};
+use crate::markdown::{self, RefKind, Reference, Rendered, Resolved};
 use crate::output::Sink;
 use crate::site::Site;
 
@@ -276,6 +276,8 @@ pub struct ImageSet {
     plans: HashMap<String, Result<Planned, Problem>>,
     /// Images whose outputs are ready (in the cache, or copied as they are).
     ready: HashSet<String>,
+    /// Time spent planning (reading and hashing sources, reading headers).
+    plan_time: Duration,
     /// What the last [`ImageSet::process`] did.
     pub stats: ImageStats,
 }
@@ -310,6 +312,7 @@ impl ImageSet {
                 .filter(|r| is_image(r))
                 .map(|r| (r.clone(), static_dir.join(r))),
         );
+        let start = Instant::now();
         let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let plans = if options.enabled {
             sources
@@ -332,6 +335,7 @@ impl ImageSet {
             root: root.to_path_buf(),
             plans,
             ready: HashSet::new(),
+            plan_time: start.elapsed(),
             stats: ImageStats::default(),
         }
     }
@@ -360,9 +364,11 @@ impl ImageSet {
                 }
                 if let Resolved::Url(url) = &r.resolved {
                     if let Some(rel) = self.rel_of_url(url) {
-                        used.entry(rel.to_string())
-                            .or_default()
-                            .push((p, r.offset, r.target.clone()));
+                        used.entry(rel.to_string()).or_default().push((
+                            p,
+                            r.offset,
+                            r.target.clone(),
+                        ));
                     }
                 }
             }
@@ -421,7 +427,7 @@ impl ImageSet {
             self.cache
                 .prune(Duration::from_secs(self.options.cache_days * 24 * 3600));
         }
-        stats.millis = start.elapsed().as_millis() as u64;
+        stats.millis = (self.plan_time + start.elapsed()).as_millis() as u64;
         self.stats = stats;
         failed
     }
@@ -545,6 +551,96 @@ impl markdown::Images for ImageSet {
     }
 }
 
+/// Frontmatter keys whose value is an image the pipeline publishes.
+pub const FRONTMATTER_KEYS: &[&str] = &["feature_image", "image"];
+
+/// The images named in page `p`'s frontmatter (`feature_image: shot.png`), resolved like
+/// Markdown images: as references (so the checker counts the files as used and processing makes
+/// them) and problems at the key's line.
+pub fn frontmatter_refs(site: &Site, images: &ImageSet, p: usize) -> (Vec<Reference>, Vec<Error>) {
+    use crate::markdown::Resolve;
+    let mut refs = Vec::new();
+    let mut errors = Vec::new();
+    let page = &site.pages[p].page;
+    let s = &page.source;
+    for key in FRONTMATTER_KEYS {
+        let Some(serde_json::Value::String(target)) = page.meta.extra.get(*key) else {
+            continue;
+        };
+        let head = &s.text[..s.body_offset.min(s.text.len())];
+        let offset = head
+            .find(key)
+            .and_then(|k| head[k..].find(target.as_str()).map(|t| k + t))
+            .unwrap_or(0);
+        let at = || Location::at_offset(&s.display, &s.text, offset, target.len());
+        let resolved = site.resolve(&s.rel, target, RefKind::Image);
+        match &resolved {
+            Resolved::Url(url) => {
+                if let Some(Err(problem)) = images.rel_of_url(url).and_then(|r| images.get(r)) {
+                    errors.push(Error::new(problem.kind(target), at()));
+                }
+            }
+            Resolved::External => {}
+            Resolved::CaseMismatch { actual } => errors.push(Error::new(
+                ErrorKind::ImageCaseMismatch {
+                    target: target.clone(),
+                    actual: actual.clone(),
+                },
+                at(),
+            )),
+            Resolved::Missing { suggestion } => errors.push(Error::new(
+                ErrorKind::MissingImage {
+                    target: target.clone(),
+                    suggestion: suggestion.clone(),
+                },
+                at(),
+            )),
+        }
+        refs.push(Reference {
+            kind: RefKind::Image,
+            target: target.clone(),
+            resolved,
+            offset,
+            alt: None,
+        });
+    }
+    (refs, errors)
+}
+
+impl ImageSet {
+    /// Replaces each frontmatter image field of page `p` with its published full-size URL and
+    /// adds `<key>_srcset`, `<key>_width` and `<key>_height` beside it, for templates.
+    pub fn fill_frontmatter(&self, site: &mut Site, p: usize) {
+        use crate::markdown::Resolve;
+        for key in FRONTMATTER_KEYS {
+            let page = &site.pages[p].page;
+            let Some(serde_json::Value::String(target)) = page.meta.extra.get(*key) else {
+                continue;
+            };
+            let Resolved::Url(url) = site.resolve(&page.source.rel, target, RefKind::Image) else {
+                continue;
+            };
+            let Some(rel) = self.rel_of_url(&url) else {
+                continue;
+            };
+            let Some(Ok(planned)) = self.plans.get(rel).filter(|_| self.ready.contains(rel)) else {
+                continue;
+            };
+            let url = |o: &Output| format!("{}{}", self.base_path, o.rel);
+            let srcset: Vec<String> = planned.outputs[1..]
+                .iter()
+                .chain(&planned.outputs[..1])
+                .map(|o| format!("{} {}w", url(o), o.width))
+                .collect();
+            let extra = &mut site.pages[p].page.meta.extra;
+            extra.insert(key.to_string(), url(&planned.outputs[0]).into());
+            extra.insert(format!("{key}_srcset"), srcset.join(", ").into());
+            extra.insert(format!("{key}_width"), planned.width.into());
+            extra.insert(format!("{key}_height"), planned.height.into());
+        }
+    }
+}
+
 /// Reports the images that failed processing at every reference to them.
 pub fn report_failed(
     site: &Site,
@@ -655,7 +751,10 @@ fn svg_size(bytes: &[u8]) -> Option<(u32, u32)> {
     };
     let px = |v: String| -> Option<u32> {
         let v = v.trim().trim_end_matches("px");
-        v.parse::<f64>().ok().filter(|n| *n > 0.0).map(|n| n.round() as u32)
+        v.parse::<f64>()
+            .ok()
+            .filter(|n| *n > 0.0)
+            .map(|n| n.round() as u32)
     };
     if let (Some(w), Some(h)) = (attr("width").and_then(px), attr("height").and_then(px)) {
         return Some((w, h));
@@ -782,13 +881,18 @@ fn scaled_height(width: u32, height: u32, w: u32) -> u32 {
 }
 
 /// Width and height as shown, from the header alone; refuses images over the pixel limit.
-fn header_size(bytes: &[u8], format: Format, options: &ImageOptions) -> Result<(u32, u32), Problem> {
+fn header_size(
+    bytes: &[u8],
+    format: Format,
+    options: &ImageOptions,
+) -> Result<(u32, u32), Problem> {
     let Some(f) = format.image_format() else {
         return Err(Problem::Bad("not a raster image".into()));
     };
     if format == Format::Png && bytes.len() >= 24 {
         // The IHDR sizes come first: a bomb is refused even when the rest is not there.
-        let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let be =
+            |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         let (w, h) = (be(16), be(20));
         if w as u64 * h as u64 > options.max_pixels {
             return Err(Problem::TooLarge {
@@ -817,12 +921,19 @@ fn header_size(bytes: &[u8], format: Format, options: &ImageOptions) -> Result<(
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    Ok(if swaps_sides(orientation) { (h, w) } else { (w, h) })
+    Ok(if swaps_sides(orientation) {
+        (h, w)
+    } else {
+        (w, h)
+    })
 }
 
 fn swaps_sides(o: image::metadata::Orientation) -> bool {
     use image::metadata::Orientation as O;
-    matches!(o, O::Rotate90 | O::Rotate270 | O::Rotate90FlipH | O::Rotate270FlipH)
+    matches!(
+        o,
+        O::Rotate90 | O::Rotate270 | O::Rotate90FlipH | O::Rotate270FlipH
+    )
 }
 
 /// What processing one image did.
@@ -842,7 +953,11 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
             after: p.size,
         });
     }
-    let names: Vec<String> = p.outputs.iter().map(|o| cache_name(&p.key, o.resized)).collect();
+    let names: Vec<String> = p
+        .outputs
+        .iter()
+        .map(|o| cache_name(&p.key, o.resized))
+        .collect();
     let all_cached = names.iter().all(|n| cache.hit(n));
     if all_cached {
         let after = std::fs::metadata(cache.path(&names[0])).map_or(0, |m| m.len());
@@ -1006,7 +1121,8 @@ fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<Vec<Vec<u8>
     let img = decode(bytes, p.format, o.max_pixels)?;
     let px = pixels(&img);
     drop(img);
-    let lossy = |data: &[u8], w: u32, h: u32| encode_webp(data, w, h, px.alpha, false, o.quality, o.method);
+    let lossy =
+        |data: &[u8], w: u32, h: u32| encode_webp(data, w, h, px.alpha, false, o.quality, o.method);
     let mut candidates: Vec<Vec<u8>> = Vec::new();
     if many_colors(&px, o.photo_colors) {
         candidates.push(lossy(&px.data, px.width, px.height)?);
@@ -1080,8 +1196,13 @@ mod tests {
 
     #[test]
     fn sniffing_names_the_problem() {
-        assert_eq!(sniff(b"", "png"), Err(Problem::Bad("the file is empty".into())));
-        assert!(matches!(sniff(b"\xFF\xD8\xFF\xE0....", "png"), Err(Problem::Bad(m)) if m.contains("JPEG")));
+        assert_eq!(
+            sniff(b"", "png"),
+            Err(Problem::Bad("the file is empty".into()))
+        );
+        assert!(
+            matches!(sniff(b"\xFF\xD8\xFF\xE0....", "png"), Err(Problem::Bad(m)) if m.contains("JPEG"))
+        );
         assert!(matches!(sniff(b"hello world", "png"), Err(Problem::Bad(_))));
         assert_eq!(
             sniff(b"II*\0aaaaaaaaaaa", "tiff"),

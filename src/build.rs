@@ -142,6 +142,10 @@ impl Loaded {
             };
             let s = &self.site.pages[p].page.source;
             self.bodies[p] = md.render(&s.text, s.body_offset, &s.rel, &s.display);
+            let (refs, errors) = crate::assets::frontmatter_refs(&self.site, &self.images, p);
+            self.bodies[p].references.extend(refs);
+            self.bodies[p].errors.extend(errors);
+            self.images.fill_frontmatter(&mut self.site, p);
             // An image the site did not show before has no outputs yet: only a whole build
             // makes them (the cache keeps that cheap).
             let new_image = self.bodies[p].references.iter().any(|r| {
@@ -280,7 +284,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
         "{}/",
         config.folders.content.to_string_lossy().trim_matches('/')
     );
-    let (site, site_errors) = Site::new(config, content, static_files, &content_prefix);
+    let (mut site, site_errors) = Site::new(config, content, static_files, &content_prefix);
     problems.extend(site_errors);
 
     let highlighter =
@@ -303,7 +307,11 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
             md.render(&s.text, s.body_offset, &s.rel, &s.display)
         })
         .collect();
-    for b in &bodies {
+    let mut bodies = bodies;
+    for (p, b) in bodies.iter_mut().enumerate() {
+        let (refs, errors) = crate::assets::frontmatter_refs(&site, &images, p);
+        b.references.extend(refs);
+        b.errors.extend(errors);
         problems.extend(b.errors.iter().cloned());
     }
     if let Some(h) = &highlighter {
@@ -314,6 +322,9 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Loaded, Errors> {
         let used = images.used_by(&bodies);
         let failed = process_images(&mut images, &used, opts.progress);
         problems.extend(crate::assets::report_failed(&site, &used, &failed));
+        for p in 0..site.pages.len() {
+            images.fill_frontmatter(&mut site, p);
+        }
     }
     let mut loaded = Loaded {
         root: root.to_path_buf(),

@@ -379,7 +379,10 @@ impl Renderer<'_> {
                         &mut state.components,
                         &mut state.raw_urls,
                     );
-                    state.push(event);
+                    match self.raw_images(raw, from, text, offset, display, &mut state) {
+                        Some(html) => state.push(Event::Html(html.into())),
+                        None => state.push(event),
+                    }
                 }
                 Event::FootnoteReference(label) => {
                     let n = state.footnote_number(&label);
@@ -530,6 +533,62 @@ impl Renderer<'_> {
             alt: None,
         });
         url
+    }
+
+    /// Raw HTML with each `<img src>` of an image the pipeline publishes replaced by the
+    /// pipeline's tag (its alt and title kept); `None` when nothing changed.
+    fn raw_images(
+        &self,
+        raw: &str,
+        from: &str,
+        text: &str,
+        offset: usize,
+        display: &Path,
+        state: &mut State<'_>,
+    ) -> Option<String> {
+        let images = self.images?;
+        if !raw.contains("<img") {
+            return None;
+        }
+        let mut out = String::with_capacity(raw.len() * 2);
+        let mut last = 0;
+        for (i, _) in raw.match_indices("<img") {
+            if i < last {
+                continue;
+            }
+            let Some(end) = raw[i..].find('>').map(|e| i + e + 1) else {
+                break;
+            };
+            let tag = &raw[i..end];
+            let attr = |name: &str| attribute_values(tag, name).into_iter().next().map(|v| v.0);
+            let Some(src) = attr("src") else {
+                continue;
+            };
+            let Resolved::Url(url) = self.resolver.resolve(from, &src, RefKind::Image) else {
+                continue;
+            };
+            let first = state.images_seen == 0;
+            let alt = attr("alt").unwrap_or_default();
+            let title = attr("title").unwrap_or_default();
+            match images.image(&url, &alt, &title, first, state.link_depth > 0) {
+                Some(Ok(html)) => {
+                    state.images_seen += 1;
+                    out.push_str(&raw[last..i]);
+                    out.push_str(&html);
+                    last = end;
+                }
+                Some(Err(problem)) => state.errors.push(Error::new(
+                    problem.kind(&src),
+                    target_location(display, text, offset + i, &src),
+                )),
+                None => {}
+            }
+        }
+        if last == 0 {
+            return None;
+        }
+        out.push_str(&raw[last..]);
+        Some(out)
     }
 
     fn code_block(&self, lang: &str, code: &str) -> String {

@@ -174,7 +174,13 @@ fn bundled_content_builds_with_the_founding_guide_in_detail() {
             .find(&format!("<img src=\"/assets/{img}."))
             .unwrap_or_else(|| panic!("image {img}"));
         let tag = &html[start..start + html[start..].find('>').unwrap()];
-        for attr in ["srcset=\"", "sizes=\"", "width=\"", "height=\"", "decoding=\"async\""] {
+        for attr in [
+            "srcset=\"",
+            "sizes=\"",
+            "width=\"",
+            "height=\"",
+            "decoding=\"async\"",
+        ] {
             assert!(tag.contains(attr), "{img}: {attr} in {tag}");
         }
         let src = &tag["<img src=\"/".len()..];

@@ -70,7 +70,10 @@ fn screenshots_are_lossless_photos_lossy_above_the_psnr_floor() {
             "content/a.md",
             "---\ntitle: A\n---\n![The dialog](./shot.png)\n\n![A photo](./pic.png)\n",
         )],
-        &[("content/shot.png", png(&shot)), ("content/pic.png", png(&pic))],
+        &[
+            ("content/shot.png", png(&shot)),
+            ("content/pic.png", png(&pic)),
+        ],
     );
     let summary = site.build().unwrap();
     assert_eq!(summary.images.images, 2);
@@ -80,11 +83,17 @@ fn screenshots_are_lossless_photos_lossy_above_the_psnr_floor() {
     let tag = img_tag(&html, "/assets/shot.");
     assert_eq!(attr(tag, "width"), "300");
     assert_eq!(attr(tag, "height"), "200");
-    assert!(!tag.contains("loading="), "the first image is not lazy: {tag}");
+    assert!(
+        !tag.contains("loading="),
+        "the first image is not lazy: {tag}"
+    );
     // Widths at or above the source are skipped; the full size closes the srcset.
     let srcset = attr(tag, "srcset");
     assert!(srcset.contains("-100w.webp 100w") && srcset.contains("-200w.webp 200w"));
-    assert!(srcset.ends_with(" 300w") && !srcset.contains("4000w"), "{srcset}");
+    assert!(
+        srcset.ends_with(" 300w") && !srcset.contains("4000w"),
+        "{srcset}"
+    );
     let full = std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap();
     assert_eq!(&full[12..16], b"VP8L", "a screenshot is lossless");
     assert_eq!(
@@ -101,9 +110,17 @@ fn screenshots_are_lossless_photos_lossy_above_the_psnr_floor() {
     assert!(tag.contains("decoding=\"async\"") && tag.contains("alt=\"A photo\""));
     let full = std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap();
     assert_eq!(&full[12..16], b"VP8 ", "a photo is lossy");
-    let db = psnr(&decode(&full), &image::DynamicImage::ImageRgb8(pic).to_rgba8());
+    let db = psnr(
+        &decode(&full),
+        &image::DynamicImage::ImageRgb8(pic).to_rgba8(),
+    );
     assert!(db > 30.0, "photo PSNR {db:.1} dB");
-    assert!((full.len() as u64) < std::fs::metadata(site.root().join("content/pic.png")).unwrap().len());
+    assert!(
+        (full.len() as u64)
+            < std::fs::metadata(site.root().join("content/pic.png"))
+                .unwrap()
+                .len()
+    );
 }
 
 #[test]
@@ -114,7 +131,8 @@ fn rewritten_html() {
             "---\ntitle: A\n---\n![First *shot*](./shot.png \"The title\")\n\n\
              [![Linked](./shot.png)](https://example.org)\n\n\
              ![Named as WebP](./named.webp)\n\n![Logo](/logo.svg)\n\n\
-             ![Remote](https://example.org/x.png)\n",
+             ![Remote](https://example.org/x.png)\n\n\
+             <p class=\"raw\"><img src=\"./shot.png\" alt=\"Raw HTML\"></p>\n",
         )],
         &[
             ("content/shot.png", png(&screenshot(240, 160, 3))),
@@ -133,16 +151,31 @@ fn rewritten_html() {
 #[test]
 fn warm_build_encodes_nothing_and_a_changed_image_only_itself() {
     let images: Vec<(String, Vec<u8>)> = (0..4)
-        .map(|i| (format!("content/s{i}.png"), png(&screenshot(160, 100, 10 + i))))
+        .map(|i| {
+            (
+                format!("content/s{i}.png"),
+                png(&screenshot(160, 100, 10 + i)),
+            )
+        })
         .collect();
-    let page: String = (0..4).map(|i| format!("![Shot {i}](./s{i}.png)\n\n")).collect();
+    let page: String = (0..4)
+        .map(|i| format!("![Shot {i}](./s{i}.png)\n\n"))
+        .collect();
     let page = format!("---\ntitle: A\n---\n{page}");
-    let refs: Vec<(&str, Vec<u8>)> = images.iter().map(|(r, b)| (r.as_str(), b.clone())).collect();
+    let refs: Vec<(&str, Vec<u8>)> = images
+        .iter()
+        .map(|(r, b)| (r.as_str(), b.clone()))
+        .collect();
     let site = site_with(&[("content/a.md", &page)], &refs);
     let cold = site.build().unwrap();
     assert_eq!((cold.images.images, cold.images.encoded), (4, 4));
     let warm = site.build().unwrap();
-    assert_eq!((warm.images.encoded, warm.images.cached), (0, 4), "{}", warm.images);
+    assert_eq!(
+        (warm.images.encoded, warm.images.cached),
+        (0, 4),
+        "{}",
+        warm.images
+    );
     site.write_bytes("content/s2.png", &png(&screenshot(160, 100, 99)));
     let changed = site.build().unwrap();
     assert_eq!((changed.images.encoded, changed.images.cached), (1, 3));
@@ -158,10 +191,20 @@ fn one_image_can_be_processed_again_alone() {
         &[("content/s.png", png(&screenshot(120, 80, 5)))],
     );
     let mut loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
-    let before = loaded.images.get("s.png").unwrap().as_ref().unwrap().outputs[0].rel.clone();
+    let before = loaded
+        .images
+        .get("s.png")
+        .unwrap()
+        .as_ref()
+        .unwrap()
+        .outputs[0]
+        .rel
+        .clone();
     site.write_bytes("content/s.png", &png(&screenshot(120, 80, 6)));
     let path = site.root().join("content/s.png");
-    let after = loaded.images.refresh("s.png", &path).unwrap().outputs[0].rel.clone();
+    let after = loaded.images.refresh("s.png", &path).unwrap().outputs[0]
+        .rel
+        .clone();
     assert_ne!(before, after, "a new content hash, a new name");
 }
 
@@ -172,7 +215,11 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
         for &b in data {
             c ^= b as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
             }
         }
         !c
@@ -195,7 +242,10 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
 fn jpeg_rotated(w: u32, h: u32) -> Vec<u8> {
     let mut jpeg = Vec::new();
     image::DynamicImage::ImageRgb8(photo(w, h, 7))
-        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
     tiff.extend([0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
@@ -210,9 +260,10 @@ fn jpeg_rotated(w: u32, h: u32) -> Vec<u8> {
 
 #[test]
 fn odd_but_valid_images_are_handled() {
-    let grey_alpha = image::DynamicImage::ImageLumaA8(image::ImageBuffer::from_fn(50, 40, |x, y| {
-        image::LumaA([(x * 5) as u8, if y < 20 { 255 } else { 128 }])
-    }));
+    let grey_alpha =
+        image::DynamicImage::ImageLumaA8(image::ImageBuffer::from_fn(50, 40, |x, y| {
+            image::LumaA([(x * 5) as u8, if y < 20 { 255 } else { 128 }])
+        }));
     let deep = image::DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(50, 40, |x, y| {
         image::Rgb([(x * 1000) as u16, (y * 1500) as u16, 40000])
     }));
@@ -226,7 +277,11 @@ fn odd_but_valid_images_are_handled() {
     {
         let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
         let frames = (0..3).map(|i| {
-            image::Frame::new(image::RgbaImage::from_pixel(20, 10, image::Rgba([i * 80, 0, 0, 255])))
+            image::Frame::new(image::RgbaImage::from_pixel(
+                20,
+                10,
+                image::Rgba([i * 80, 0, 0, 255]),
+            ))
         });
         enc.encode_frames(frames).unwrap();
     }
@@ -247,14 +302,27 @@ fn odd_but_valid_images_are_handled() {
     assert_eq!(summary.images.images, 4);
     let html = site.read_out("a/index.html");
     let tag = img_tag(&html, "/assets/rotated.");
-    assert_eq!((attr(tag, "width"), attr(tag, "height")), ("20", "40"), "EXIF orientation");
-    let out = decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
+    assert_eq!(
+        (attr(tag, "width"), attr(tag, "height")),
+        ("20", "40"),
+        "EXIF orientation"
+    );
+    let out =
+        decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
     assert_eq!(out.dimensions(), (20, 40));
     let tag = img_tag(&html, "/assets/moving.");
-    assert!(attr(tag, "src").ends_with(".gif"), "animated GIFs are kept: {tag}");
+    assert!(
+        attr(tag, "src").ends_with(".gif"),
+        "animated GIFs are kept: {tag}"
+    );
     let tag = img_tag(&html, "/assets/grey.");
-    let out = decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
-    assert_eq!(out.get_pixel(3, 30).0, [15, 15, 15, 128], "grey with alpha, lossless");
+    let out =
+        decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
+    assert_eq!(
+        out.get_pixel(3, 30).0,
+        [15, 15, 15, 128],
+        "grey with alpha, lossless"
+    );
 }
 
 #[test]
@@ -281,7 +349,10 @@ fn bad_images_are_clear_errors_at_the_page_line_and_the_build_goes_on() {
             ("content/truncated.png", good[..good.len() / 2].to_vec()),
             ("content/bomb.png", png_header(50_000, 50_000)),
             ("content/scan.tiff", b"II*\0\x08\0\0\0\0\0\0\0".to_vec()),
-            ("content/phone.heic", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec()),
+            (
+                "content/phone.heic",
+                b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
+            ),
             ("content/good.png", good.clone()),
         ],
     );
@@ -319,20 +390,74 @@ fn bad_images_are_clear_errors_at_the_page_line_and_the_build_goes_on() {
             .map(|e| format!("{} / {}", e.kind, e.kind.hint().unwrap_or_default()))
             .unwrap()
     };
-    assert!(text("bad-image", 4).contains("named like a PNG"), "{}", text("bad-image", 4));
+    assert!(
+        text("bad-image", 4).contains("named like a PNG"),
+        "{}",
+        text("bad-image", 4)
+    );
     assert!(text("bad-image", 6).contains("empty"));
     assert!(text("image-too-large", 10).contains("50000 x 50000"));
     assert!(text("unsupported-image", 12).contains("TIFF"));
     assert!(text("unsupported-image", 14).contains("HEIC"));
-    assert!(text("image-case-mismatch", 20).contains("did you mean") || text("image-case-mismatch", 20).contains("./good.png"));
+    assert!(
+        text("image-case-mismatch", 20).contains("did you mean")
+            || text("image-case-mismatch", 20).contains("./good.png")
+    );
     // Nothing was written.
     assert!(!site.root().join("public").exists());
 }
 
 #[test]
+fn frontmatter_images_go_through_the_pipeline() {
+    let site = site_with(
+        &[
+            (
+                "content/a.md",
+                "---\ntitle: A\nfeature_image: ./hero.png\n---\nText.\n",
+            ),
+            (
+                "content/b.md",
+                "---\ntitle: B\nfeature_image: ./nope.png\n---\nText.\n",
+            ),
+        ],
+        &[("content/hero.png", png(&screenshot(300, 150, 11)))],
+    );
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    let codes: Vec<_> = loaded
+        .problems
+        .iter()
+        .map(|e| {
+            (
+                e.kind.code(),
+                e.location.path.to_string_lossy().into_owned(),
+                e.location.line,
+            )
+        })
+        .collect();
+    assert_eq!(codes, [("missing-image", "content/b.md".to_string(), 3)]);
+    let extra = &loaded.site.pages[0].page.meta.extra;
+    assert!(
+        extra["feature_image"]
+            .as_str()
+            .unwrap()
+            .starts_with("/assets/hero.")
+    );
+    assert_eq!(extra["feature_image_width"], 300);
+    assert!(
+        extra["feature_image_srcset"]
+            .as_str()
+            .unwrap()
+            .contains("-200w.webp 200w")
+    );
+}
+
+#[test]
 fn check_reads_headers_but_encodes_nothing() {
     let site = site_with(
-        &[("content/a.md", "---\ntitle: A\n---\n![Bomb](./bomb.png)\n\n![Shot](./s.png)\n")],
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Bomb](./bomb.png)\n\n![Shot](./s.png)\n",
+        )],
         &[
             ("content/bomb.png", png_header(50_000, 50_000)),
             ("content/s.png", png(&screenshot(60, 40, 9))),

@@ -69,7 +69,12 @@ pub fn screenshot(w: u32, h: u32, seed: u64) -> RgbImage {
     let (bg, fg, panel, accent) = if dark {
         ([24, 26, 31], [220, 223, 228], [36, 39, 46], [88, 166, 255])
     } else {
-        ([255, 255, 255], [36, 41, 47], [246, 248, 250], [9, 105, 218])
+        (
+            [255, 255, 255],
+            [36, 41, 47],
+            [246, 248, 250],
+            [9, 105, 218],
+        )
     };
     let mut img = RgbImage::from_pixel(w, h, Rgb(bg));
     // Header bar and sidebar.
@@ -77,25 +82,70 @@ pub fn screenshot(w: u32, h: u32, seed: u64) -> RgbImage {
     text(&mut img, &mut rng, 0, 12, w / 3, 30, &[fg]);
     let side = w / 5;
     fill(&mut img, 0, 48, side, h.saturating_sub(48), panel);
-    text(&mut img, &mut rng, 0, 60, side, h.saturating_sub(60), &[fg, accent]);
+    text(
+        &mut img,
+        &mut rng,
+        0,
+        60,
+        side,
+        h.saturating_sub(60),
+        &[fg, accent],
+    );
     // Body text.
     let body_w = w - side;
-    text(&mut img, &mut rng, side, 60, body_w, h / 3, &[fg, fg, accent]);
+    text(
+        &mut img,
+        &mut rng,
+        side,
+        60,
+        body_w,
+        h / 3,
+        &[fg, fg, accent],
+    );
     // A table with grid lines.
     let ty = 60 + h / 3;
     let th = h / 4;
     for r in 0..6u32 {
-        fill(&mut img, side + 16, ty + r * th / 6, body_w.saturating_sub(32), 1, [208, 215, 222]);
+        fill(
+            &mut img,
+            side + 16,
+            ty + r * th / 6,
+            body_w.saturating_sub(32),
+            1,
+            [208, 215, 222],
+        );
     }
     for c in 0..4u32 {
-        fill(&mut img, side + 16 + c * (body_w.saturating_sub(32)) / 4, ty, 1, th, [208, 215, 222]);
+        fill(
+            &mut img,
+            side + 16 + c * (body_w.saturating_sub(32)) / 4,
+            ty,
+            1,
+            th,
+            [208, 215, 222],
+        );
     }
-    text(&mut img, &mut rng, side + 16, ty, body_w.saturating_sub(32), th, &[fg]);
+    text(
+        &mut img,
+        &mut rng,
+        side + 16,
+        ty,
+        body_w.saturating_sub(32),
+        th,
+        &[fg],
+    );
     // A terminal with coloured output.
     let ty2 = ty + th + 12;
     if ty2 + 40 < h {
         let th2 = (h - ty2).saturating_sub(60).max(30);
-        fill(&mut img, side + 16, ty2, body_w.saturating_sub(32), th2, [13, 17, 23]);
+        fill(
+            &mut img,
+            side + 16,
+            ty2,
+            body_w.saturating_sub(32),
+            th2,
+            [13, 17, 23],
+        );
         text(
             &mut img,
             &mut rng,
@@ -103,7 +153,12 @@ pub fn screenshot(w: u32, h: u32, seed: u64) -> RgbImage {
             ty2,
             body_w.saturating_sub(32),
             th2,
-            &[[126, 231, 135], [201, 209, 217], [255, 166, 87], [121, 192, 255]],
+            &[
+                [126, 231, 135],
+                [201, 209, 217],
+                [255, 166, 87],
+                [121, 192, 255],
+            ],
         );
     }
     // A gradient button (a few hundred colours, as UI gradients have).
@@ -159,6 +214,13 @@ pub fn png(img: &RgbImage) -> Vec<u8> {
 
 /// The benchmark's set: sizes of docs screenshots, 800x500 to 2400x1500.
 pub fn screenshot_size(i: u64) -> (u32, u32) {
-    let sizes = [(800, 500), (1200, 750), (1440, 900), (1600, 1000), (1920, 1200), (2400, 1500)];
+    let sizes = [
+        (800, 500),
+        (1200, 750),
+        (1440, 900),
+        (1600, 1000),
+        (1920, 1200),
+        (2400, 1500),
+    ];
     sizes[(i as usize) % sizes.len()]
 }

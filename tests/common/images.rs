@@ -65,7 +65,7 @@ fn text(img: &mut RgbImage, rng: &mut Rng, x0: u32, y0: u32, w: u32, h: u32, col
 /// A docs-style UI screenshot, `w` x `h`, light or dark by seed.
 pub fn screenshot(w: u32, h: u32, seed: u64) -> RgbImage {
     let mut rng = Rng::new(seed);
-    let dark = seed % 3 == 0;
+    let dark = seed.is_multiple_of(3);
     let (bg, fg, panel, accent) = if dark {
         ([24, 26, 31], [220, 223, 228], [36, 39, 46], [88, 166, 255])
     } else {

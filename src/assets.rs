@@ -32,7 +32,7 @@ use crate::site::Site;
 
 /// Bumped whenever the pipeline's output for the same input and settings changes, so that old
 /// cache entries are not reused.
-pub const PIPELINE_VERSION: u32 = 2;
+pub const PIPELINE_VERSION: u32 = 3;
 
 /// File extensions that name images (lowercase).
 const IMAGE_EXTENSIONS: &[&str] = &[
@@ -1124,8 +1124,7 @@ fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<Vec<Vec<u8>
     let lossy =
         |data: &[u8], w: u32, h: u32| encode_webp(data, w, h, px.alpha, false, o.quality, o.method);
     let mut candidates: Vec<Vec<u8>> = Vec::new();
-    let photo = many_colors(&px, o.photo_colors);
-    if photo {
+    if many_colors(&px, o.photo_colors) {
         candidates.push(lossy(&px.data, px.width, px.height)?);
     } else {
         // Screenshots: lossless keeps text crisp; lossy only when it is much smaller.
@@ -1156,24 +1155,8 @@ fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<Vec<Vec<u8>
     let mut out = vec![full];
     for output in &p.outputs[1..] {
         let small = resize(&px, output.width, output.height)?;
-        let mut copy = lossy(&small, output.width, output.height)?;
-        if !photo {
-            // Flat-coloured UI can stay smaller lossless even when shrunk: never publish more
-            // bytes than needed.
-            let exact = encode_webp(
-                &small,
-                output.width,
-                output.height,
-                px.alpha,
-                true,
-                o.lossless_quality,
-                o.method,
-            )?;
-            if exact.len() < copy.len() {
-                copy = exact;
-            }
-        }
-        out.push(copy);
+        // Shrinking blurs text edges into many colours: lossy wins for screenshots too.
+        out.push(lossy(&small, output.width, output.height)?);
     }
     Ok(out)
 }

@@ -32,7 +32,7 @@ use crate::site::Site;
 
 /// Bumped whenever the pipeline's output for the same input and settings changes, so that old
 /// cache entries are not reused.
-pub const PIPELINE_VERSION: u32 = 3;
+pub const PIPELINE_VERSION: u32 = 4;
 
 /// File extensions that name images (lowercase).
 const IMAGE_EXTENSIONS: &[&str] = &[
@@ -1099,9 +1099,11 @@ pub fn encode_webp(
     Ok(mem.to_vec())
 }
 
-/// Resizes with a Lanczos3 filter (alpha premultiplied while filtering).
+/// Resizes by area averaging (alpha premultiplied while filtering).
 fn resize(px: &Pixels, width: u32, height: u32) -> Result<Vec<u8>, Problem> {
-    use fast_image_resize::{PixelType, ResizeOptions, Resizer, images::Image, images::ImageRef};
+    use fast_image_resize::{
+        FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image, images::ImageRef,
+    };
     let pt = if px.alpha {
         PixelType::U8x4
     } else {
@@ -1110,8 +1112,11 @@ fn resize(px: &Pixels, width: u32, height: u32) -> Result<Vec<u8>, Problem> {
     let fail = |e: &dyn std::fmt::Display| Problem::Bad(format!("it cannot be resized ({e})"));
     let src = ImageRef::new(px.width, px.height, &px.data, pt).map_err(|e| fail(&e))?;
     let mut dst = Image::new(width, height, pt);
+    // Area averaging (as libwebp's own rescaler does): Lanczos3's sharper edges cost ~5% more
+    // bytes in the copies and are not visible at these sizes.
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Box));
     Resizer::new()
-        .resize(&src, &mut dst, &ResizeOptions::new())
+        .resize(&src, &mut dst, &options)
         .map_err(|e| fail(&e))?;
     Ok(dst.into_vec())
 }

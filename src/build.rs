@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::assets::ImageSet;
 use crate::config::Config;
 use crate::content;
 use crate::deps::{Reach, frontmatter_reach, nav_dependents, nav_prints};
@@ -33,6 +34,9 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Include pages marked `draft: true`.
     pub drafts: bool,
+    /// Show a progress bar on stderr when image work takes more than a second (the binary
+    /// sets it on a terminal; the library prints nothing otherwise).
+    pub progress: bool,
 }
 
 /// What a successful build did.
@@ -44,6 +48,8 @@ pub struct BuildSummary {
     pub assets: usize,
     /// Problems that did not fail the build.
     pub warnings: Vec<Error>,
+    /// What the image pipeline did.
+    pub images: crate::assets::ImageStats,
     /// Wall time.
     pub elapsed: Duration,
     /// Where the site now is.
@@ -60,7 +66,11 @@ impl std::fmt::Display for BuildSummary {
             self.warnings.len(),
             self.elapsed.as_millis(),
             self.out.display()
-        )
+        )?;
+        if self.images.images > 0 {
+            write!(f, "\n{}", self.images)?;
+        }
+        Ok(())
     }
 }
 
@@ -83,6 +93,8 @@ pub struct Loaded {
     pub links: crate::check::LinkGraph,
     /// The highlighter the load used (with its cache), kept for re-rendering pages.
     pub highlighter: Option<Highlighter>,
+    /// Every image, planned, and (unless only checking) processed.
+    pub images: ImageSet,
 }
 
 /// What [`Loaded::reload_page`] did.
@@ -147,9 +159,24 @@ impl Loaded {
                 options: &self.site.config.markdown,
                 highlighter: self.highlighter.as_ref(),
                 resolver: &self.site,
+                images: Some(&self.images),
             };
             let s = &self.site.pages[p].page.source;
             self.bodies[p] = md.render(&s.text, s.body_offset, &s.rel, &s.display);
+            let (refs, errors) = crate::assets::frontmatter_refs(&self.site, &self.images, p);
+            self.bodies[p].references.extend(refs);
+            self.bodies[p].errors.extend(errors);
+            self.images.fill_frontmatter(&mut self.site, p);
+            // An image the site did not show before has no outputs yet: only a whole build
+            // makes them (the cache keeps that cheap).
+            let new_image = self.bodies[p].references.iter().any(|r| {
+                matches!(&r.resolved, markdown::Resolved::Url(u)
+                    if r.kind == markdown::RefKind::Image
+                        && self.images.rel_of_url(u).is_some_and(|rel| !self.images.is_ready(rel)))
+            });
+            if new_image && !self.options.skip_highlight {
+                return Reloaded::Site;
+            }
         }
 
         // Pages whose links point at this one: their anchors may have come or gone.
@@ -220,9 +247,11 @@ pub struct LoadOptions {
     pub base_url: Option<String>,
     /// Include pages marked `draft: true`.
     pub drafts: bool,
-    /// Leave code unhighlighted: checking needs no HTML, and highlighting is most of the cost of
-    /// a first build.
+    /// Leave code unhighlighted and images unencoded: checking needs neither, and they are
+    /// most of the cost of a first build. (Images are still read and their headers checked.)
     pub skip_highlight: bool,
+    /// Show a progress bar on stderr when image work takes more than a second.
+    pub progress: bool,
 }
 
 /// Loads the site at `root` (config, theme, content, graph, Markdown) without writing anything.
@@ -290,15 +319,17 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
         "{}/",
         config.folders.content.to_string_lossy().trim_matches('/')
     );
-    let (site, site_errors) = Site::new(config, content, static_files, &content_prefix);
+    let (mut site, site_errors) = Site::new(config, content, static_files, &content_prefix);
     problems.extend(site_errors);
 
     let highlighter =
         (site.config.markdown.highlight && !opts.skip_highlight).then(|| Highlighter::new(cache));
+    let mut images = ImageSet::plan(&site, root);
     let md = markdown::Renderer {
         options: &site.config.markdown,
         highlighter: highlighter.as_ref(),
         resolver: &site,
+        images: Some(&images),
     };
     let bodies: Vec<Rendered> = site
         .pages
@@ -311,12 +342,24 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
             md.render(&s.text, s.body_offset, &s.rel, &s.display)
         })
         .collect();
-    for b in &bodies {
+    let mut bodies = bodies;
+    for (p, b) in bodies.iter_mut().enumerate() {
+        let (refs, errors) = crate::assets::frontmatter_refs(&site, &images, p);
+        b.references.extend(refs);
+        b.errors.extend(errors);
         problems.extend(b.errors.iter().cloned());
     }
     if let Some(h) = highlighter.as_ref().filter(|_| save_cache) {
         // Only a cache: a build that cannot write it is slower next time, not wrong.
         let _ = h.save_cache();
+    }
+    if !opts.skip_highlight {
+        let used = images.used_by(&bodies);
+        let failed = process_images(&mut images, &used, opts.progress);
+        problems.extend(crate::assets::report_failed(&site, &used, &failed));
+        for p in 0..site.pages.len() {
+            images.fill_frontmatter(&mut site, p);
+        }
     }
     let mut loaded = Loaded {
         root: root.to_path_buf(),
@@ -327,6 +370,7 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
         options: opts.clone(),
         links: Default::default(),
         highlighter,
+        images,
     };
     loaded.links = crate::check::LinkGraph::new(&loaded.site, &loaded.bodies);
     let findings = crate::check::check(&loaded);
@@ -345,6 +389,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
             base_url: opts.base_url.clone(),
             drafts: opts.drafts,
             skip_highlight: false,
+            progress: opts.progress,
         },
         false,
     )?;
@@ -388,6 +433,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     Ok(BuildSummary {
         pages,
         assets,
+        images: loaded.images.stats.clone(),
         warnings: loaded.problems,
         elapsed: start.elapsed(),
         out,
@@ -567,11 +613,45 @@ pub fn write_site(
         })
         .collect();
     errors.extend(copy_errors);
+    let image_start = Instant::now();
+    if let Err(e) = loaded.images.write(staging) {
+        errors.extend(e);
+    }
+    loaded.images.stats.millis += image_start.elapsed().as_millis() as u64;
     if !errors.is_empty() {
         dedup_errors(&mut errors);
         return Err(Errors(errors));
     }
     Ok((site.pages.len() + generated, copies.len()))
+}
+
+/// Processes the images the pages show; a progress bar appears on stderr (when asked for) once
+/// the work has taken a second.
+fn process_images(
+    images: &mut ImageSet,
+    used: &HashMap<String, Vec<(usize, usize, String)>>,
+    progress: bool,
+) -> HashMap<String, crate::assets::Problem> {
+    let start = Instant::now();
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("images {bar:30} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    let report = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        if progress
+            && start.elapsed() > Duration::from_secs(1)
+            && !shown.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+    };
+    let failed = images.process(used.keys().map(String::as_str), Some(&report));
+    bar.finish_and_clear();
+    failed
 }
 
 /// Every file under `static/`, as `/`-separated relative paths.

@@ -34,6 +34,8 @@ pub struct Config {
     pub check: CheckOptions,
     /// Options of the setup verifier.
     pub verify: VerifyConfig,
+    /// How images are turned into responsive WebP.
+    pub images: ImageOptions,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             theme: ThemeOptions::default(),
             check: CheckOptions::default(),
             verify: VerifyConfig::default(),
+            images: ImageOptions::default(),
         }
     }
 }
@@ -126,6 +129,49 @@ impl Default for ThemeOptions {
     }
 }
 
+/// `[images]`: the WebP pipeline (see the `assets` module).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageOptions {
+    /// Process images at all; `false` publishes them as they are.
+    pub enabled: bool,
+    /// Widths of the resized copies offered in `srcset` (never wider than the source).
+    pub widths: Vec<u32>,
+    /// Quality of lossy WebP (photos, resized copies, screenshots where lossy is much smaller).
+    pub quality: f32,
+    /// libwebp's effort (0 fastest to 6 smallest) for lossless and lossy encoding.
+    pub method: i32,
+    /// libwebp's lossless effort (its `-q` in lossless mode).
+    pub lossless_quality: f32,
+    /// An image with more distinct colours than this is a photo and is encoded lossy.
+    pub photo_colors: u32,
+    /// A lossy full-size screenshot is used when it is under this fraction of the lossless one.
+    pub lossy_ratio: f32,
+    /// Images with more pixels than this are refused before decoding (decompression bombs).
+    pub max_pixels: u64,
+    /// The `sizes` attribute: how wide the image is shown, for the browser's `srcset` choice.
+    pub sizes: String,
+    /// Cache entries no build has used for this many days are deleted.
+    pub cache_days: u64,
+}
+
+impl Default for ImageOptions {
+    fn default() -> Self {
+        ImageOptions {
+            enabled: true,
+            widths: vec![480, 960, 1440],
+            quality: 80.0,
+            method: 4,
+            lossless_quality: 75.0,
+            photo_colors: 65_536,
+            lossy_ratio: 0.5,
+            max_pixels: 100_000_000,
+            sizes: "(min-width: 50rem) 45rem, 100vw".into(),
+            cache_days: 30,
+        }
+    }
+}
+
 /// `[check]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -195,6 +241,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "theme",
             "check",
             "verify",
+            "images",
         ],
     ),
     ("check", &["severity"]),
@@ -217,6 +264,21 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "starts_per_minute",
             "public_url",
             "ca_bundle",
+        ],
+    ),
+    (
+        "images",
+        &[
+            "enabled",
+            "widths",
+            "quality",
+            "method",
+            "lossless_quality",
+            "photo_colors",
+            "lossy_ratio",
+            "max_pixels",
+            "sizes",
+            "cache_days",
         ],
     ),
 ];

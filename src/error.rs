@@ -210,6 +210,40 @@ pub enum ErrorKind {
         /// The closest existing file, if any.
         suggestion: Option<String>,
     },
+    /// An image file that cannot be used: not what its name says, empty, truncated or corrupt.
+    #[error("image `{target}` cannot be used: {detail}")]
+    BadImage {
+        /// The image path as written.
+        target: String,
+        /// What is wrong with its bytes.
+        detail: String,
+    },
+    /// An image in a format that is not published (TIFF, HEIC...).
+    #[error("image `{target}` is {format}, which docsite does not publish")]
+    UnsupportedImage {
+        /// The image path as written.
+        target: String,
+        /// The format its bytes are in.
+        format: String,
+    },
+    /// An image over the configured pixel limit, refused before decoding.
+    #[error("image `{target}` is {width} x {height} pixels, over the limit of {limit} pixels")]
+    ImageTooLarge {
+        /// The image path as written.
+        target: String,
+        /// Width from its header.
+        width: u32,
+        /// Height from its header.
+        height: u32,
+        /// `[images] max_pixels`.
+        limit: u64,
+    },
+    /// An image path that leads outside the site (`../../etc/passwd`, or a symlink out).
+    #[error("image `{target}` is outside the site: refused, not read")]
+    ImageOutsideSite {
+        /// The image path as written.
+        target: String,
+    },
     /// A template does not parse or fails to render.
     #[error("template error in `{template}`: {message}")]
     Template {
@@ -318,6 +352,10 @@ impl ErrorKind {
             ErrorKind::DuplicateUrl { .. } => "duplicate-url",
             ErrorKind::BrokenLink { .. } => "broken-link",
             ErrorKind::MissingImage { .. } => "missing-image",
+            ErrorKind::BadImage { .. } => "bad-image",
+            ErrorKind::UnsupportedImage { .. } => "unsupported-image",
+            ErrorKind::ImageTooLarge { .. } => "image-too-large",
+            ErrorKind::ImageOutsideSite { .. } => "image-outside-site",
             ErrorKind::Template { .. } | ErrorKind::UnknownTemplate { .. } => "template",
             ErrorKind::BrokenAnchor { .. } => "broken-anchor",
             ErrorKind::ImageCaseMismatch { .. } => "image-case-mismatch",
@@ -379,6 +417,18 @@ impl ErrorKind {
             }
             ErrorKind::MissingImage { .. } => {
                 "add the file, or fix the path (relative to this page, or starting with `/` from the site root)".into()
+            }
+            ErrorKind::BadImage { .. } => {
+                "re-export the image as PNG, JPEG, GIF or WebP, and check its name matches its format".into()
+            }
+            ErrorKind::UnsupportedImage { .. } => {
+                "convert it to PNG (screenshots) or JPEG (photos); docsite makes the WebP".into()
+            }
+            ErrorKind::ImageTooLarge { limit, .. } => format!(
+                "scale the image down, or raise `[images] max_pixels` (now {limit}) in docsite.toml"
+            ),
+            ErrorKind::ImageOutsideSite { .. } => {
+                "copy the image into content/ or static/ and link to it there".into()
             }
             ErrorKind::Template { .. } => {
                 "fix the template, or delete it to use the built-in one".into()
@@ -509,6 +559,10 @@ pub const CODES: &[&str] = &[
     "broken-anchor",
     "missing-image",
     "image-case-mismatch",
+    "bad-image",
+    "unsupported-image",
+    "image-too-large",
+    "image-outside-site",
     "duplicate-id",
     "missing-alt",
     "heading-skip",

@@ -4,7 +4,7 @@
 //! organised one module per concept, in the order data flows through a build:
 //! [`config`] → [`content`] (with [`frontmatter`]) → [`site`] (the page graph) →
 //! [`markdown`] (with [`highlight`]) → [`render`] (with [`theme`]) → [`output`].
-//! [`build`] runs that pipeline; [`error`] and [`report`] are how every part reports problems.
+//! Images go through [`assets`] (the WebP pipeline). [`build`] runs that pipeline; [`error`] and [`report`] are how every part reports problems.
 //! See `ARCHITECTURE.md` for the map.
 
 #![warn(missing_docs, unreachable_pub)]
@@ -12,6 +12,7 @@
 // the cold path, so their size is worth more than a smaller `Result`.
 #![allow(clippy::result_large_err)]
 
+pub mod assets;
 pub mod build;
 pub mod check;
 pub mod config;

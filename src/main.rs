@@ -178,6 +178,7 @@ fn main() -> ExitCode {
                 out,
                 base_url,
                 drafts,
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
             let (problems, ok) = match docsite::build(&opts) {
                 Ok(summary) => {

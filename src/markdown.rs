@@ -52,6 +52,24 @@ pub trait Resolve: Sync {
     fn resolve(&self, from: &str, target: &str, kind: RefKind) -> Resolved;
 }
 
+/// Publishes images: given an image's resolved URL, its HTML (the `assets` pipeline's
+/// responsive `<img>`), or why the image cannot be published.
+pub trait Images: Sync {
+    /// Whether the image at this resolved URL is one the pipeline publishes.
+    fn knows(&self, url: &str) -> bool;
+    /// The HTML for the image at `url` with its alt text and title; `first` for the page's
+    /// first image (not lazy-loaded), `in_link` when it sits inside a link already (no link
+    /// of its own). `None` when the pipeline does not know the image.
+    fn image(
+        &self,
+        url: &str,
+        alt: &str,
+        title: &str,
+        first: bool,
+        in_link: bool,
+    ) -> Option<Result<String, crate::assets::Problem>>;
+}
+
 /// A heading of the page.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Heading {
@@ -120,6 +138,8 @@ pub struct Renderer<'a> {
     pub highlighter: Option<&'a Highlighter>,
     /// Link resolution.
     pub resolver: &'a dyn Resolve,
+    /// The image pipeline, or `None` to publish images as written.
+    pub images: Option<&'a dyn Images>,
 }
 
 impl Renderer<'_> {
@@ -150,6 +170,10 @@ impl Renderer<'_> {
             footnotes: HashMap::new(),
             footnote_refs: HashSet::new(),
             image_alt: None,
+            pending_image: None,
+            suppress: false,
+            link_depth: 0,
+            images_seen: 0,
             html_ids: Vec::new(),
             components: Vec::new(),
             raw_urls: Vec::new(),
@@ -249,6 +273,7 @@ impl Renderer<'_> {
                             | LinkType::Shortcut
                             | LinkType::Autolink
                     ) && is_external(&url);
+                    state.link_depth += 1;
                     if self.options.external_links_new_tab && external {
                         let mut tag = String::from("<a href=\"");
                         let _ = escape_href(&mut tag, &url);
@@ -272,7 +297,12 @@ impl Renderer<'_> {
                 }
                 Event::End(TagEnd::Link) if state.link_is_raw => {
                     state.link_is_raw = false;
+                    state.link_depth = state.link_depth.saturating_sub(1);
                     state.push(Event::Html("</a>".into()));
+                }
+                Event::End(TagEnd::Link) => {
+                    state.link_depth = state.link_depth.saturating_sub(1);
+                    state.push(Event::End(TagEnd::Link));
                 }
                 Event::Start(Tag::Image {
                     link_type,
@@ -290,21 +320,56 @@ impl Renderer<'_> {
                         offset,
                         display,
                     );
-                    state.push(Event::Start(Tag::Image {
-                        link_type,
-                        dest_url: url.into(),
-                        title,
-                        id,
-                    }));
+                    match self.images {
+                        Some(images) if images.knows(&url) => {
+                            // Its alt text is collected, not rendered: the pipeline writes the tag.
+                            state.pending_image = Some(PendingImage {
+                                url,
+                                title: title.to_string(),
+                                dest: dest_url.to_string(),
+                                offset,
+                            });
+                            state.suppress = true;
+                        }
+                        _ => state.push(Event::Start(Tag::Image {
+                            link_type,
+                            dest_url: url.into(),
+                            title,
+                            id,
+                        })),
+                    }
                     state.image_alt = Some(String::new());
                 }
                 Event::End(TagEnd::Image) => {
-                    if let (Some(alt), Some(r)) =
-                        (state.image_alt.take(), state.references.last_mut())
-                    {
-                        r.alt = Some(alt);
+                    let alt = state.image_alt.take();
+                    if let (Some(alt), Some(r)) = (alt.as_ref(), state.references.last_mut()) {
+                        r.alt = Some(alt.clone());
                     }
-                    state.push(Event::End(TagEnd::Image));
+                    let first = state.images_seen == 0;
+                    state.images_seen += 1;
+                    match state.pending_image.take() {
+                        Some(img) => {
+                            state.suppress = false;
+                            let alt = alt.unwrap_or_default();
+                            let html = self.images.and_then(|i| {
+                                i.image(&img.url, &alt, &img.title, first, state.link_depth > 0)
+                            });
+                            let html = match html {
+                                Some(Ok(html)) => html,
+                                other => {
+                                    if let Some(Err(problem)) = other {
+                                        state.errors.push(Error::new(
+                                            problem.kind(&img.dest),
+                                            target_location(display, text, img.offset, &img.dest),
+                                        ));
+                                    }
+                                    plain_img(&img.url, &alt, &img.title)
+                                }
+                            };
+                            state.push(Event::Html(html.into()));
+                        }
+                        None => state.push(Event::End(TagEnd::Image)),
+                    }
                 }
                 Event::Html(ref raw) | Event::InlineHtml(ref raw) => {
                     scan_raw_html(
@@ -314,7 +379,10 @@ impl Renderer<'_> {
                         &mut state.components,
                         &mut state.raw_urls,
                     );
-                    state.push(event);
+                    match self.raw_images(raw, from, text, offset, display, &mut state) {
+                        Some(html) => state.push(Event::Html(html.into())),
+                        None => state.push(event),
+                    }
                 }
                 Event::FootnoteReference(label) => {
                     let n = state.footnote_number(&label);
@@ -440,6 +508,10 @@ impl Renderer<'_> {
                 let target = dest.to_string();
                 let loc = target_location(display, text, offset, dest);
                 let kind = match kind {
+                    // Refused before any lookup on disk: the path leaves the site.
+                    RefKind::Image if crate::assets::escapes_root(from, dest) => {
+                        ErrorKind::ImageOutsideSite { target }
+                    }
                     RefKind::Link => ErrorKind::BrokenLink {
                         target,
                         suggestion: suggestion.clone(),
@@ -461,6 +533,62 @@ impl Renderer<'_> {
             alt: None,
         });
         url
+    }
+
+    /// Raw HTML with each `<img src>` of an image the pipeline publishes replaced by the
+    /// pipeline's tag (its alt and title kept); `None` when nothing changed.
+    fn raw_images(
+        &self,
+        raw: &str,
+        from: &str,
+        text: &str,
+        offset: usize,
+        display: &Path,
+        state: &mut State<'_>,
+    ) -> Option<String> {
+        let images = self.images?;
+        if !raw.contains("<img") {
+            return None;
+        }
+        let mut out = String::with_capacity(raw.len() * 2);
+        let mut last = 0;
+        for (i, _) in raw.match_indices("<img") {
+            if i < last {
+                continue;
+            }
+            let Some(end) = raw[i..].find('>').map(|e| i + e + 1) else {
+                break;
+            };
+            let tag = &raw[i..end];
+            let attr = |name: &str| attribute_values(tag, name).into_iter().next().map(|v| v.0);
+            let Some(src) = attr("src") else {
+                continue;
+            };
+            let Resolved::Url(url) = self.resolver.resolve(from, &src, RefKind::Image) else {
+                continue;
+            };
+            let first = state.images_seen == 0;
+            let alt = attr("alt").unwrap_or_default();
+            let title = attr("title").unwrap_or_default();
+            match images.image(&url, &alt, &title, first, state.link_depth > 0) {
+                Some(Ok(html)) => {
+                    state.images_seen += 1;
+                    out.push_str(&raw[last..i]);
+                    out.push_str(&html);
+                    last = end;
+                }
+                Some(Err(problem)) => state.errors.push(Error::new(
+                    problem.kind(&src),
+                    target_location(display, text, offset + i, &src),
+                )),
+                None => {}
+            }
+        }
+        if last == 0 {
+            return None;
+        }
+        out.push_str(&raw[last..]);
+        Some(out)
     }
 
     fn code_block(&self, lang: &str, code: &str) -> String {
@@ -487,7 +615,7 @@ impl Renderer<'_> {
 
 /// The location of a link's target: the target text itself when it can be found after the
 /// link's start, else the start of the link.
-fn target_location(display: &Path, text: &str, offset: usize, dest: &str) -> Location {
+pub(crate) fn target_location(display: &Path, text: &str, offset: usize, dest: &str) -> Location {
     let window_end = (offset + 4096).min(text.len());
     let window_end = (0..=window_end)
         .rev()
@@ -500,6 +628,22 @@ fn target_location(display: &Path, text: &str, offset: usize, dest: &str) -> Loc
         Some(i) => Location::at_offset(display, text, offset + i, dest.len()),
         None => Location::at_offset(display, text, offset, 1),
     }
+}
+
+/// An image as pulldown-cmark would write it, for images the pipeline does not publish.
+fn plain_img(url: &str, alt: &str, title: &str) -> String {
+    let mut html = String::from("<img src=\"");
+    let _ = escape_href(&mut html, url);
+    html.push_str("\" alt=\"");
+    let _ = escape_html(&mut html, alt);
+    html.push('"');
+    if !title.is_empty() {
+        html.push_str(" title=\"");
+        let _ = escape_html(&mut html, title);
+        html.push('"');
+    }
+    html.push_str(" />");
+    html
 }
 
 fn is_external(url: &str) -> bool {
@@ -526,6 +670,13 @@ struct HeadingState<'a> {
     text: String,
 }
 
+struct PendingImage {
+    url: String,
+    title: String,
+    dest: String,
+    offset: usize,
+}
+
 struct State<'a> {
     out: Vec<Event<'a>>,
     ids: HashSet<String>,
@@ -539,6 +690,12 @@ struct State<'a> {
     footnotes: HashMap<String, usize>,
     footnote_refs: HashSet<String>,
     image_alt: Option<String>,
+    /// An image the pipeline will write, between its start and end events.
+    pending_image: Option<PendingImage>,
+    /// Events inside such an image are its alt text, not output.
+    suppress: bool,
+    link_depth: usize,
+    images_seen: usize,
     html_ids: Vec<RawHtmlItem>,
     components: Vec<RawHtmlItem>,
     raw_urls: Vec<RawHtmlItem>,
@@ -546,6 +703,9 @@ struct State<'a> {
 
 impl<'a> State<'a> {
     fn push(&mut self, e: Event<'a>) {
+        if self.suppress {
+            return;
+        }
         match self.heading.as_mut() {
             Some(h) => h.events.push(e),
             None => self.out.push(e),
@@ -733,6 +893,7 @@ mod tests {
             options: &options,
             highlighter: None,
             resolver: &NoLinks,
+            images: None,
         };
         r.render(md, 0, "a.md", Path::new("content/a.md"))
     }

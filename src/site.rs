@@ -599,6 +599,29 @@ impl Site {
 
 impl Resolve for Site {
     fn resolve(&self, from: &str, target: &str, kind: RefKind) -> Resolved {
+        let resolved = self.resolve_path(from, target, kind);
+        if kind != RefKind::Image || matches!(resolved, Resolved::Url(_) | Resolved::External) {
+            return resolved;
+        }
+        // Writers commit the screenshot and name the WebP the pipeline makes from it.
+        let (path, suffix) = match target.find(['#', '?']) {
+            Some(i) => (&target[..i], &target[i..]),
+            None => (target, ""),
+        };
+        if let Some(stem) = path.strip_suffix(".webp") {
+            for ext in ["png", "jpg", "jpeg"] {
+                let source = format!("{stem}.{ext}{suffix}");
+                if let found @ Resolved::Url(_) = self.resolve_path(from, &source, kind) {
+                    return found;
+                }
+            }
+        }
+        resolved
+    }
+}
+
+impl Site {
+    fn resolve_path(&self, from: &str, target: &str, kind: RefKind) -> Resolved {
         let target = target.trim();
         if target.is_empty() || target.starts_with('#') || target.starts_with("//") {
             return Resolved::External;

@@ -51,7 +51,9 @@ fn basic_fixture_builds_pretty_urls_and_all_outputs() {
     );
     assert!(first.contains("href=\"/guides/second/#details\""));
     assert!(first.contains("href=\"/reference/options/\""));
-    assert!(first.contains("src=\"/guides/flow.png\""));
+    // Images are published as WebP named by content hash, sized.
+    assert!(first.contains("src=\"/assets/flow."), "{first}");
+    assert!(first.contains("width=\"4\" height=\"3\""));
     assert!(first.contains("{{DB_NAME}}"));
     assert!(first.contains("href=\"/guides/first/\" aria-current=\"page\""));
     assert!(first.contains("Fixture footer"));
@@ -102,8 +104,8 @@ fn base_url_with_a_path_prefixes_every_internal_url() {
     let first = std::fs::read_to_string(out.path().join("p/guides/first/index.html")).unwrap();
     for needle in [
         "href=\"/handbook/guides/second/#details\"",
-        "src=\"/handbook/guides/flow.png\"",
-        "src=\"/handbook/img/logo.svg\"",
+        "src=\"/handbook/assets/flow.",
+        "src=\"/handbook/assets/logo.",
         "href=\"/handbook/guides/second/\"",
         "href=\"https://example.org/handbook/guides/first/\"",
         "/handbook/docsite.css?v=",
@@ -167,12 +169,23 @@ fn bundled_content_builds_with_the_founding_guide_in_detail() {
         "vcs-azure-step3-confirm",
         "vcs-azure-added",
     ] {
-        let src = format!("src=\"/docs/vcs-integration/add-git-provider/{img}.webp\"");
-        assert!(html.contains(&src), "image {img}");
-        let file = out.path().join(format!(
-            "site/docs/vcs-integration/add-git-provider/{img}.webp"
-        ));
-        let bytes = std::fs::read(&file).unwrap();
+        // Each becomes a sized, responsive WebP named by content hash.
+        let start = html
+            .find(&format!("<img src=\"/assets/{img}."))
+            .unwrap_or_else(|| panic!("image {img}"));
+        let tag = &html[start..start + html[start..].find('>').unwrap()];
+        for attr in [
+            "srcset=\"",
+            "sizes=\"",
+            "width=\"",
+            "height=\"",
+            "decoding=\"async\"",
+        ] {
+            assert!(tag.contains(attr), "{img}: {attr} in {tag}");
+        }
+        let src = &tag["<img src=\"/".len()..];
+        let src = &src[..src.find('"').unwrap()];
+        let bytes = std::fs::read(out.path().join("site").join(src)).unwrap();
         assert_eq!(&bytes[8..12], b"WEBP", "{img} is a real WebP");
     }
     assert!(html.matches("<ol>").count() >= 3, "ordered lists");

@@ -47,7 +47,11 @@ fn severities_are_configurable() {
         "[check.severity]\n\"missing-alt\" = \"warning\"\n\"unused-asset\" = \"off\"\n",
     );
     site.write("content/a.md", "---\ntitle: A\n---\n![](./x.png)\n");
-    site.write_bytes("content/x.png", b"not really");
+    // A real PNG: the image pipeline refuses one that is not (tests/images.rs).
+    site.write_bytes(
+        "content/x.png",
+        include_bytes!("fixtures/basic/content/guides/flow.png"),
+    );
     site.write_bytes("content/y.png", b"unused");
     let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
     assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod images;
+
 use std::path::{Path, PathBuf};
 
 use docsite::{BuildOptions, BuildSummary, Error, Errors};

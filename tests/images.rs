@@ -1,0 +1,479 @@
+//! The image pipeline end to end: generated screenshots and photos in, WebP out and decoded
+//! back (lossless really lossless, lossy above a PSNR floor), the rewritten HTML, the cache
+//! (a warm build encodes nothing; one changed image re-encodes one), and bad input, each a
+//! clear error at the page's line.
+
+mod common;
+
+use common::images::{photo, png, screenshot};
+use docsite::BuildOptions;
+
+/// A site whose images are small (so the unoptimised test build stays quick) with resized
+/// copies at 100 and 200 px.
+fn site_with(pages: &[(&str, &str)], images: &[(&str, Vec<u8>)]) -> common::Site {
+    let site = common::Site::new();
+    site.write(
+        "docsite.toml",
+        "title = \"Images\"\n[images]\nwidths = [100, 200, 4000]\n",
+    );
+    for (rel, text) in pages {
+        site.write(rel, text);
+    }
+    for (rel, bytes) in images {
+        site.write_bytes(rel, bytes);
+    }
+    site
+}
+
+fn decode(bytes: &[u8]) -> image::RgbaImage {
+    image::load_from_memory_with_format(bytes, image::ImageFormat::WebP)
+        .unwrap()
+        .to_rgba8()
+}
+
+fn psnr(a: &image::RgbaImage, b: &image::RgbaImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let mut sum = 0f64;
+    for (p, q) in a.pixels().zip(b.pixels()) {
+        for c in 0..3 {
+            let d = p.0[c] as f64 - q.0[c] as f64;
+            sum += d * d;
+        }
+    }
+    let mse = sum / (a.width() as f64 * a.height() as f64 * 3.0);
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+/// The `<img ...>` tag in `html` whose `src` starts with `prefix`.
+fn img_tag<'h>(html: &'h str, prefix: &str) -> &'h str {
+    let start = html
+        .find(&format!("<img src=\"{prefix}"))
+        .unwrap_or_else(|| panic!("no <img> for {prefix} in {html}"));
+    &html[start..start + html[start..].find('>').unwrap() + 1]
+}
+
+fn attr<'t>(tag: &'t str, name: &str) -> &'t str {
+    let i = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+    &tag[i..i + tag[i..].find('"').unwrap()]
+}
+
+#[test]
+fn screenshots_are_lossless_photos_lossy_above_the_psnr_floor() {
+    let shot = screenshot(300, 200, 1);
+    let pic = photo(400, 300, 2);
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![The dialog](./shot.png)\n\n![A photo](./pic.png)\n",
+        )],
+        &[
+            ("content/shot.png", png(&shot)),
+            ("content/pic.png", png(&pic)),
+        ],
+    );
+    let summary = site.build().unwrap();
+    assert_eq!(summary.images.images, 2);
+    assert_eq!(summary.images.encoded, 2);
+    let html = site.read_out("a/index.html");
+
+    let tag = img_tag(&html, "/assets/shot.");
+    assert_eq!(attr(tag, "width"), "300");
+    assert_eq!(attr(tag, "height"), "200");
+    assert!(
+        !tag.contains("loading="),
+        "the first image is not lazy: {tag}"
+    );
+    // Widths at or above the source are skipped; the full size closes the srcset.
+    let srcset = attr(tag, "srcset");
+    assert!(srcset.contains("-100w.webp 100w") && srcset.contains("-200w.webp 200w"));
+    assert!(
+        srcset.ends_with(" 300w") && !srcset.contains("4000w"),
+        "{srcset}"
+    );
+    let full = std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap();
+    assert_eq!(&full[12..16], b"VP8L", "a screenshot is lossless");
+    assert_eq!(
+        decode(&full),
+        image::DynamicImage::ImageRgb8(shot).to_rgba8(),
+        "lossless is really lossless"
+    );
+    let small = attr(tag, "srcset").split(' ').next().unwrap();
+    let small = decode(&std::fs::read(site.root().join("public").join(&small[1..])).unwrap());
+    assert_eq!(small.dimensions(), (100, 67));
+
+    let tag = img_tag(&html, "/assets/pic.");
+    assert!(tag.contains("loading=\"lazy\""), "{tag}");
+    assert!(tag.contains("decoding=\"async\"") && tag.contains("alt=\"A photo\""));
+    let full = std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap();
+    assert_eq!(&full[12..16], b"VP8 ", "a photo is lossy");
+    let db = psnr(
+        &decode(&full),
+        &image::DynamicImage::ImageRgb8(pic).to_rgba8(),
+    );
+    assert!(db > 30.0, "photo PSNR {db:.1} dB");
+    assert!(
+        (full.len() as u64)
+            < std::fs::metadata(site.root().join("content/pic.png"))
+                .unwrap()
+                .len()
+    );
+}
+
+#[test]
+fn rewritten_html() {
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![First *shot*](./shot.png \"The title\")\n\n\
+             [![Linked](./shot.png)](https://example.org)\n\n\
+             ![Named as WebP](./named.webp)\n\n![Logo](/logo.svg)\n\n\
+             ![Remote](https://example.org/x.png)\n\n\
+             <p class=\"raw\"><img src=\"./shot.png\" alt=\"Raw HTML\"></p>\n",
+        )],
+        &[
+            ("content/shot.png", png(&screenshot(240, 160, 3))),
+            ("content/named.png", png(&screenshot(90, 60, 4))),
+            (
+                "static/logo.svg",
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 64 32\"></svg>".to_vec(),
+            ),
+        ],
+    );
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+    insta::assert_snapshot!("image_html", loaded.bodies[0].html);
+}
+
+#[test]
+fn warm_build_encodes_nothing_and_a_changed_image_only_itself() {
+    let images: Vec<(String, Vec<u8>)> = (0..4)
+        .map(|i| {
+            (
+                format!("content/s{i}.png"),
+                png(&screenshot(160, 100, 10 + i)),
+            )
+        })
+        .collect();
+    let page: String = (0..4)
+        .map(|i| format!("![Shot {i}](./s{i}.png)\n\n"))
+        .collect();
+    let page = format!("---\ntitle: A\n---\n{page}");
+    let refs: Vec<(&str, Vec<u8>)> = images
+        .iter()
+        .map(|(r, b)| (r.as_str(), b.clone()))
+        .collect();
+    let site = site_with(&[("content/a.md", &page)], &refs);
+    let cold = site.build().unwrap();
+    assert_eq!((cold.images.images, cold.images.encoded), (4, 4));
+    let warm = site.build().unwrap();
+    assert_eq!(
+        (warm.images.encoded, warm.images.cached),
+        (0, 4),
+        "{}",
+        warm.images
+    );
+    site.write_bytes("content/s2.png", &png(&screenshot(160, 100, 99)));
+    let changed = site.build().unwrap();
+    assert_eq!((changed.images.encoded, changed.images.cached), (1, 3));
+    // The cache is only a cache.
+    std::fs::remove_dir_all(site.root().join(".docsite-cache")).unwrap();
+    assert_eq!(site.build().unwrap().images.encoded, 4);
+}
+
+#[test]
+fn one_image_can_be_processed_again_alone() {
+    let site = site_with(
+        &[("content/a.md", "---\ntitle: A\n---\n![Shot](./s.png)\n")],
+        &[("content/s.png", png(&screenshot(120, 80, 5)))],
+    );
+    let mut loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    let before = loaded
+        .images
+        .get("s.png")
+        .unwrap()
+        .as_ref()
+        .unwrap()
+        .outputs[0]
+        .rel
+        .clone();
+    site.write_bytes("content/s.png", &png(&screenshot(120, 80, 6)));
+    let path = site.root().join("content/s.png");
+    let after = loaded.images.refresh("s.png", &path).unwrap().outputs[0]
+        .rel
+        .clone();
+    assert_ne!(before, after, "a new content hash, a new name");
+}
+
+/// A PNG header claiming `w` x `h` pixels, with no pixel data.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    fn crc(data: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in data {
+            c ^= b as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(13u32.to_be_bytes());
+    out.extend(&ihdr);
+    out.extend(crc(&ihdr).to_be_bytes());
+    out.extend(0u32.to_be_bytes());
+    out.extend(b"IEND");
+    out.extend(crc(b"IEND").to_be_bytes());
+    out
+}
+
+/// A JPEG with an EXIF orientation tag (6: rotate 90° clockwise to show).
+fn jpeg_rotated(w: u32, h: u32) -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(photo(w, h, 7))
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
+    let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();
+    tiff.extend([0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend(((app1.len() + 2) as u16).to_be_bytes());
+    out.extend(app1);
+    out.extend(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn odd_but_valid_images_are_handled() {
+    let grey_alpha =
+        image::DynamicImage::ImageLumaA8(image::ImageBuffer::from_fn(50, 40, |x, y| {
+            image::LumaA([(x * 5) as u8, if y < 20 { 255 } else { 128 }])
+        }));
+    let deep = image::DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(50, 40, |x, y| {
+        image::Rgb([(x * 1000) as u16, (y * 1500) as u16, 40000])
+    }));
+    let encode = |img: &image::DynamicImage| {
+        let mut v = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut v), image::ImageFormat::Png)
+            .unwrap();
+        v
+    };
+    let mut gif = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+        let frames = (0..3).map(|i| {
+            image::Frame::new(image::RgbaImage::from_pixel(
+                20,
+                10,
+                image::Rgba([i * 80, 0, 0, 255]),
+            ))
+        });
+        enc.encode_frames(frames).unwrap();
+    }
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Grey](./grey.png)\n\n![Deep](./deep.png)\n\n\
+             ![Rotated](./rotated.jpg)\n\n![Moving](./moving.gif)\n",
+        )],
+        &[
+            ("content/grey.png", encode(&grey_alpha)),
+            ("content/deep.png", encode(&deep)),
+            ("content/rotated.jpg", jpeg_rotated(40, 20)),
+            ("content/moving.gif", gif),
+        ],
+    );
+    let summary = site.build().unwrap();
+    assert_eq!(summary.images.images, 4);
+    let html = site.read_out("a/index.html");
+    let tag = img_tag(&html, "/assets/rotated.");
+    assert_eq!(
+        (attr(tag, "width"), attr(tag, "height")),
+        ("20", "40"),
+        "EXIF orientation"
+    );
+    let out =
+        decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
+    assert_eq!(out.dimensions(), (20, 40));
+    let tag = img_tag(&html, "/assets/moving.");
+    assert!(
+        attr(tag, "src").ends_with(".gif"),
+        "animated GIFs are kept: {tag}"
+    );
+    let tag = img_tag(&html, "/assets/grey.");
+    let out =
+        decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
+    assert_eq!(
+        out.get_pixel(3, 30).0,
+        [15, 15, 15, 128],
+        "grey with alpha, lossless"
+    );
+}
+
+#[test]
+fn bad_images_are_clear_errors_at_the_page_line_and_the_build_goes_on() {
+    let good = png(&screenshot(60, 40, 8));
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n\
+             ![Not a PNG](./fake.png)\n\n\
+             ![Empty](./empty.png)\n\n\
+             ![Truncated](./truncated.png)\n\n\
+             ![Bomb](./bomb.png)\n\n\
+             ![Tiff](./scan.tiff)\n\n\
+             ![Heic](./phone.heic)\n\n\
+             ![Escape](../../../etc/passwd)\n\n\
+             ![Link out](./out.png)\n\n\
+             ![Case](./Good.png)\n\n\
+             ![Good](./good.png)\n",
+        )],
+        &[
+            ("content/fake.png", b"<html>not an image</html>".to_vec()),
+            ("content/empty.png", Vec::new()),
+            ("content/truncated.png", good[..good.len() / 2].to_vec()),
+            ("content/bomb.png", png_header(50_000, 50_000)),
+            ("content/scan.tiff", b"II*\0\x08\0\0\0\0\0\0\0".to_vec()),
+            (
+                "content/phone.heic",
+                b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
+            ),
+            ("content/good.png", good.clone()),
+        ],
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc/hostname", site.root().join("content/out.png")).unwrap();
+    let errors = site.build().expect_err("bad images fail the build").0;
+    let mut found: Vec<(&str, usize, String)> = errors
+        .iter()
+        .map(|e| (e.kind.code(), e.location.line, e.to_string()))
+        .collect();
+    found.sort();
+    let codes: Vec<(&str, usize)> = found.iter().map(|(c, l, _)| (*c, *l)).collect();
+    let mut expected = vec![
+        ("bad-image", 4),
+        ("bad-image", 6),
+        ("bad-image", 8),
+        ("image-too-large", 10),
+        ("unsupported-image", 12),
+        ("unsupported-image", 14),
+        ("image-outside-site", 16),
+        ("image-case-mismatch", 20),
+    ];
+    #[cfg(unix)]
+    expected.push(("image-outside-site", 18));
+    expected.sort();
+    assert_eq!(codes, expected, "{found:#?}");
+    for e in &errors {
+        assert_eq!(e.location.path, std::path::Path::new("content/a.md"));
+        assert!(e.kind.hint().is_some());
+    }
+    let text = |code: &str, line: usize| {
+        errors
+            .iter()
+            .find(|e| e.kind.code() == code && e.location.line == line)
+            .map(|e| format!("{} / {}", e.kind, e.kind.hint().unwrap_or_default()))
+            .unwrap()
+    };
+    assert!(
+        text("bad-image", 4).contains("named like a PNG"),
+        "{}",
+        text("bad-image", 4)
+    );
+    assert!(text("bad-image", 6).contains("empty"));
+    assert!(text("image-too-large", 10).contains("50000 x 50000"));
+    assert!(text("unsupported-image", 12).contains("TIFF"));
+    assert!(text("unsupported-image", 14).contains("HEIC"));
+    assert!(
+        text("image-case-mismatch", 20).contains("did you mean")
+            || text("image-case-mismatch", 20).contains("./good.png")
+    );
+    // Nothing was written.
+    assert!(!site.root().join("public").exists());
+}
+
+#[test]
+fn frontmatter_images_go_through_the_pipeline() {
+    let site = site_with(
+        &[
+            (
+                "content/a.md",
+                "---\ntitle: A\nfeature_image: ./hero.png\n---\nText.\n",
+            ),
+            (
+                "content/b.md",
+                "---\ntitle: B\nfeature_image: ./nope.png\n---\nText.\n",
+            ),
+        ],
+        &[("content/hero.png", png(&screenshot(300, 150, 11)))],
+    );
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    let codes: Vec<_> = loaded
+        .problems
+        .iter()
+        .map(|e| {
+            (
+                e.kind.code(),
+                e.location.path.to_string_lossy().into_owned(),
+                e.location.line,
+            )
+        })
+        .collect();
+    assert_eq!(codes, [("missing-image", "content/b.md".to_string(), 3)]);
+    let extra = &loaded.site.pages[0].page.meta.extra;
+    assert!(
+        extra["feature_image"]
+            .as_str()
+            .unwrap()
+            .starts_with("/assets/hero.")
+    );
+    assert_eq!(extra["feature_image_width"], 300);
+    assert!(
+        extra["feature_image_srcset"]
+            .as_str()
+            .unwrap()
+            .contains("-200w.webp 200w")
+    );
+}
+
+#[test]
+fn check_reads_headers_but_encodes_nothing() {
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Bomb](./bomb.png)\n\n![Shot](./s.png)\n",
+        )],
+        &[
+            ("content/bomb.png", png_header(50_000, 50_000)),
+            ("content/s.png", png(&screenshot(60, 40, 9))),
+        ],
+    );
+    let loaded = docsite::build::load(
+        site.root(),
+        &docsite::build::LoadOptions {
+            skip_highlight: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let codes: Vec<_> = loaded.problems.iter().map(|e| e.kind.code()).collect();
+    assert_eq!(codes, ["image-too-large"]);
+    assert!(!site.root().join(".docsite-cache/images").exists());
+    // The default settings apply when `[images]` is not configured.
+    let _ = BuildOptions::default();
+}

@@ -143,7 +143,7 @@ impl NetPolicy {
 
 /// A duration for messages: "15 s", "300 ms".
 fn seconds_text(millis: u64) -> String {
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         format!("{} s", millis / 1000)
     } else {
         format!("{millis} ms")

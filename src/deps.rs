@@ -136,6 +136,11 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
                 if site.page_index(&rel).is_some() {
                     return Change::Page(rel);
                 }
+            } else if is_image(&rel) {
+                // The pipeline names an image's outputs by its content: the pages showing it
+                // need the new names. A whole rebuild finds them; the image cache keeps every
+                // other image free.
+                return Change::Everything;
             } else if let Some(a) = site.asset_at(&rel) {
                 return Change::Asset(a);
             }
@@ -155,6 +160,7 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
     }
     if let Some(rel) = under(&folders.r#static) {
         return match rel {
+            Some(rel) if is_image(&rel) => Change::Everything,
             Some(rel) if path.is_file() && site.static_files.contains(&rel) => Change::Static(rel),
             // A file that is new or gone changes how site-absolute links resolve.
             _ => Change::Everything,
@@ -166,6 +172,19 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
         // The root itself, or something outside it.
         _ => Change::Everything,
     }
+}
+
+/// Whether the image pipeline processes files named like this.
+fn is_image(rel: &str) -> bool {
+    let ext = rel
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    matches!(
+        ext.as_str(),
+        "png" | "jpg" | "jpeg" | "gif" | "webp" | "svg"
+    )
 }
 
 /// What a batch of changes asks for.
@@ -454,6 +473,7 @@ mod tests {
         let (dir, loaded) = site(&[
             ("content/a.md", "---\ntitle: A\n---\n![x](img.png)\n"),
             ("content/img.png", "png"),
+            ("content/data.csv", "a,b"),
             ("content/_draft.md", "x"),
             ("static/docsite.css", "body{}"),
             ("static/robots.txt", "x"),
@@ -464,7 +484,12 @@ mod tests {
         let root = dir.path();
         let c = |rel: &str| classify(&loaded.site, root, &root.join(rel));
         assert_eq!(c("content/a.md"), Change::Page("a.md".into()));
-        assert_eq!(c("content/img.png"), Change::Asset(0));
+        assert_eq!(
+            c("content/img.png"),
+            Change::Everything,
+            "an image's outputs are named by its content"
+        );
+        assert!(matches!(c("content/data.csv"), Change::Asset(_)));
         assert_eq!(c("content/_draft.md"), Change::Unrelated);
         std::fs::write(root.join("content/new.md"), "x").unwrap();
         assert_eq!(c("content/new.md"), Change::Everything, "a new page");

@@ -41,6 +41,14 @@ pub const STOP_WORDS: &[&str] = &[
 /// The index format, checked by `search.js`.
 pub const VERSION: u32 = 1;
 
+/// Whether `w` is a stop word (the list is sorted; most words are longer than any of them).
+fn is_stop(w: &str) -> bool {
+    w.len() <= 5 && STOP_WORDS.binary_search(&w).is_ok()
+}
+
+/// A map with a fast, non-cryptographic hasher: the keys are the site's own words.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// One searchable section: a page's text up to its first h2, or an h2/h3 and what follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
@@ -65,18 +73,31 @@ fn is_cjk(c: char) -> bool {
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF)
 }
 
-/// The terms of `text`: lowercase, accents removed from Latin letters, split at anything not a letter or digit;
-/// CJK characters are terms on their own.
+/// The terms of `text`: lowercase, accents removed from Latin letters, split at anything not a
+/// letter or digit; CJK characters are terms on their own.
 pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
+    each_term(text, &mut |t| out.push(t.to_string()));
+    out
+}
+
+/// Calls `f` with each term of `text` (see [`terms`]), reusing one buffer: indexing a large
+/// site must not allocate a string per word.
+pub fn each_term(text: &str, f: &mut dyn FnMut(&str)) {
     let mut word = String::new();
+    let mut flush = |word: &mut String, f: &mut dyn FnMut(&str)| {
+        if !word.is_empty() {
+            f(word);
+            word.clear();
+        }
+    };
     for c in text.chars() {
         // ASCII needs no folding: the fast path for almost all text.
         if c.is_ascii() {
             if c.is_ascii_alphanumeric() {
                 word.push(c.to_ascii_lowercase());
-            } else if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+            } else {
+                flush(&mut word, f);
             }
             continue;
         }
@@ -88,27 +109,23 @@ pub fn terms(text: &str) -> Vec<String> {
                 }
                 if p.is_alphanumeric() {
                     word.extend(p.to_lowercase());
-                } else if !word.is_empty() {
-                    out.push(std::mem::take(&mut word));
+                } else {
+                    flush(&mut word, f);
                 }
             }
             continue;
         }
         if is_cjk(c) {
-            if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
-            }
-            out.push(c.to_string());
+            flush(&mut word, f);
+            let mut buf = [0u8; 4];
+            f(c.encode_utf8(&mut buf));
         } else if c.is_alphanumeric() {
             word.extend(c.to_lowercase());
-        } else if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+        } else {
+            flush(&mut word, f);
         }
     }
-    if !word.is_empty() {
-        out.push(word);
-    }
-    out
+    flush(&mut word, f);
 }
 
 /// The shard a term belongs to: the hex of its first two characters' UTF-8.
@@ -144,6 +161,9 @@ fn text_of(html: &str) -> String {
         }
     }
     out.push_str(rest);
+    if !out.contains('&') {
+        return out.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
     let decoded = out
         .replace("&lt;", "<")
         .replace("&gt;", ">")
@@ -250,7 +270,7 @@ type Weighed = (Section, Vec<(String, f32)>);
 
 /// term → (section, weight), filled one section at a time.
 #[derive(Default)]
-struct Postings(HashMap<String, Vec<(u32, f32)>>);
+struct Postings(FastMap<String, Vec<(u32, f32)>>);
 
 impl Postings {
     fn add(&mut self, section: u32, weights: Vec<(String, f32)>) {
@@ -269,20 +289,26 @@ impl Postings {
 /// the text it is diluted by the text's length, so a short section about a thing beats a long
 /// one that mentions it.
 fn weigh(s: &Section) -> Vec<(String, f32)> {
-    let mut local: HashMap<String, f32> = HashMap::new();
+    let mut local: FastMap<String, f32> = FastMap::default();
     let mut add = |text: &str, weight: f32, dilute: bool| {
-        let words = terms(text);
         let n = if dilute {
-            (words.len().max(1) as f32).sqrt()
+            let mut count = 0usize;
+            each_term(text, &mut |_| count += 1);
+            (count.max(1) as f32).sqrt()
         } else {
             1.0
         };
-        for w in words {
-            if STOP_WORDS.contains(&w.as_str()) {
-                continue;
+        each_term(text, &mut |w| {
+            if is_stop(w) {
+                return;
             }
-            *local.entry(w).or_default() += weight / n;
-        }
+            match local.get_mut(w) {
+                Some(v) => *v += weight / n,
+                None => {
+                    local.insert(w.to_string(), weight / n);
+                }
+            }
+        });
     };
     add(&s.title, 3.0, false);
     add(&s.heading, 4.0, false);
@@ -438,6 +464,12 @@ mod tests {
             anchor: heading.to_lowercase(),
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_stop("the") && !is_stop("theme"));
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn terms(text: &str) -> Vec<String> {
 /// site must not allocate a string per word.
 pub fn each_term(text: &str, f: &mut dyn FnMut(&str)) {
     let mut word = String::new();
-    let mut flush = |word: &mut String, f: &mut dyn FnMut(&str)| {
+    let flush = |word: &mut String, f: &mut dyn FnMut(&str)| {
         if !word.is_empty() {
             f(word);
             word.clear();

@@ -128,6 +128,21 @@ pub struct Rendered {
     pub components: Vec<RawHtmlItem>,
     /// `src` and `href` values in raw HTML.
     pub raw_urls: Vec<RawHtmlItem>,
+    /// The page's prose split at its h2/h3 headings, for the search index: the opening first
+    /// (anchor empty), then one entry per heading.
+    pub search: Vec<SearchSection>,
+}
+
+/// A stretch of a page's text under one heading, as search indexes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchSection {
+    /// The heading's text (empty for the page's opening).
+    pub heading: String,
+    /// The heading's id (empty for the page's opening).
+    pub anchor: String,
+    /// The text: words separated by single spaces. Markup, anchor links, copy buttons and
+    /// image alt text are not text.
+    pub text: String,
 }
 
 /// What rendering a page needs besides its text.
@@ -177,6 +192,7 @@ impl Renderer<'_> {
             html_ids: Vec::new(),
             components: Vec::new(),
             raw_urls: Vec::new(),
+            search: vec![SearchSection::default()],
         };
         // Explicit ids claim their names first, so an automatic id never takes one. Only a page
         // that can have one pays for the extra pass.
@@ -233,6 +249,7 @@ impl Renderer<'_> {
                     }
                 }
                 Event::Text(t) if state.code.is_some() => {
+                    state.search_text(&t);
                     if let Some((_, code)) = state.code.as_mut() {
                         code.push_str(&t);
                     }
@@ -379,6 +396,7 @@ impl Renderer<'_> {
                         &mut state.components,
                         &mut state.raw_urls,
                     );
+                    state.raw_text(raw);
                     match self.raw_images(raw, from, text, offset, display, &mut state) {
                         Some(html) => state.push(Event::Html(html.into())),
                         None => state.push(event),
@@ -434,21 +452,11 @@ impl Renderer<'_> {
                     ));
                 }
                 Event::Text(t) => {
-                    if let Some(h) = state.heading.as_mut() {
-                        h.text.push_str(&t);
-                    }
-                    if let Some(alt) = state.image_alt.as_mut() {
-                        alt.push_str(&t);
-                    }
+                    state.text(&t);
                     state.push(Event::Text(t));
                 }
                 Event::Code(t) => {
-                    if let Some(h) = state.heading.as_mut() {
-                        h.text.push_str(&t);
-                    }
-                    if let Some(alt) = state.image_alt.as_mut() {
-                        alt.push_str(&t);
-                    }
+                    state.text(&t);
                     state.push(Event::Code(t));
                 }
                 other => state.push(other),
@@ -456,6 +464,12 @@ impl Renderer<'_> {
         }
         let mut html = String::with_capacity(body.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut html, state.out.into_iter());
+        // Every page's body is kept until the site is written: growth slack would be a third of
+        // a large site's memory.
+        html.shrink_to_fit();
+        for section in &mut state.search {
+            section.text.shrink_to_fit();
+        }
         Rendered {
             html,
             headings: state.headings,
@@ -464,6 +478,7 @@ impl Renderer<'_> {
             html_ids: state.html_ids,
             components: state.components,
             raw_urls: state.raw_urls,
+            search: state.search,
         }
     }
 
@@ -699,9 +714,67 @@ struct State<'a> {
     html_ids: Vec<RawHtmlItem>,
     components: Vec<RawHtmlItem>,
     raw_urls: Vec<RawHtmlItem>,
+    search: Vec<SearchSection>,
 }
 
 impl<'a> State<'a> {
+    /// Prose text: it belongs to the heading being read, or the image's alt text, or else the
+    /// current search section.
+    fn text(&mut self, t: &str) {
+        if let Some(h) = self.heading.as_mut() {
+            h.text.push_str(t);
+        }
+        if let Some(alt) = self.image_alt.as_mut() {
+            alt.push_str(t);
+            return;
+        }
+        if self.heading.is_none() {
+            self.search_text(t);
+        }
+    }
+
+    /// The text between the tags of raw HTML (`<details><summary>Why</summary>`), for search.
+    /// Comments, scripts, styles and entities are not text.
+    fn raw_text(&mut self, raw: &str) {
+        if self.heading.is_some() || raw.contains("<script") || raw.contains("<style") {
+            return;
+        }
+        let mut rest = raw;
+        while !rest.is_empty() {
+            let lt = rest.find('<').unwrap_or(rest.len());
+            let text = &rest[..lt];
+            if !text.trim().is_empty() {
+                let plain: String = text
+                    .split('&')
+                    .enumerate()
+                    .map(|(i, part)| match (i, part.find(';')) {
+                        (0, _) | (_, None) => part,
+                        (_, Some(semi)) => &part[semi + 1..],
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                self.search_text(&plain);
+            }
+            rest = &rest[lt..];
+            let close = if rest.starts_with("<!--") { "-->" } else { ">" };
+            rest = rest.find(close).map_or("", |e| &rest[e + close.len()..]);
+        }
+    }
+
+    /// Appends `t` to the current search section, whitespace collapsed. Every event starts a
+    /// new word, as an element boundary does in the HTML.
+    fn search_text(&mut self, t: &str) {
+        let Some(section) = self.search.last_mut() else {
+            return;
+        };
+        for word in t.split_whitespace() {
+            if !section.text.is_empty() {
+                section.text.push(' ');
+            }
+            section.text.push_str(word);
+        }
+    }
+
     fn push(&mut self, e: Event<'a>) {
         if self.suppress {
             return;
@@ -768,6 +841,16 @@ impl<'a> State<'a> {
         }
         html.push_str(&format!("</h{level}>\n"));
         self.out.push(Event::Html(CowStr::from(html)));
+        // h2 and h3 start a search section; other headings are text of the current one.
+        if level == 2 || level == 3 {
+            self.search.push(SearchSection {
+                heading: title.clone(),
+                anchor: id.clone(),
+                text: String::new(),
+            });
+        } else {
+            self.search_text(&title);
+        }
         self.headings.push(Heading {
             level,
             id,

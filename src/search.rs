@@ -13,14 +13,15 @@
 //! `search.js` normalizes a query, and stemmed with Snowball's English stemmer here, so the
 //! browser can group a word with its inflections without shipping a stemmer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
+use smallvec::SmallVec;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Error;
-use crate::markdown::Rendered;
+use crate::markdown::{Rendered, SearchSection};
 use crate::output::Sink;
 use crate::site::Site;
 
@@ -130,94 +131,19 @@ pub fn each_term(text: &str, f: &mut dyn FnMut(&str)) {
 
 /// The shard a term belongs to: the hex of its first two characters' UTF-8.
 pub fn shard(term: &str) -> String {
-    let prefix: String = term.chars().take(2).collect();
-    prefix.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Text of an HTML fragment: tags dropped, the few entities the renderer writes decoded, runs of
-/// whitespace collapsed. Anchor links' `#` and the copy button's label are not text.
-fn text_of(html: &str) -> String {
-    let mut out = String::with_capacity(html.len() / 2);
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        out.push(' ');
-        rest = &rest[lt..];
-        let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-        let tag = &rest[..end];
-        rest = &rest[end..];
-        // Skip the content of elements that are not prose.
-        for skip in ["<button", "<a class=\"anchor\"", "<script", "<style"] {
-            if tag.starts_with(skip) {
-                let close = match skip {
-                    "<button" => "</button>",
-                    "<script" => "</script>",
-                    "<style" => "</style>",
-                    _ => "</a>",
-                };
-                let e = rest.find(close).map_or(rest.len(), |e| e + close.len());
-                rest = &rest[e..];
-            }
-        }
-    }
-    out.push_str(rest);
-    if !out.contains('&') {
-        return out.split_whitespace().collect::<Vec<_>>().join(" ");
-    }
-    let decoded = out
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&");
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The sections of one rendered page.
-pub fn sections(title: &str, url: &str, body: &Rendered) -> Vec<Section> {
-    let html = &body.html;
-    // Section starts: every h2/h3 with an id. Headings come in document order, so each search
-    // starts where the last one matched: a page with 500,000 headings must not be scanned
-    // 500,000 times.
-    let mut starts: Vec<(usize, String, String)> = Vec::new();
-    let mut from = 0;
-    for h in body
-        .headings
-        .iter()
-        .filter(|h| h.level == 2 || h.level == 3)
-    {
-        let needle = format!("<h{} id=\"{}\"", h.level, h.id);
-        if let Some(at) = html[from..].find(&needle).map(|i| i + from) {
-            starts.push((at, h.title.clone(), h.id.clone()));
-            from = at + needle.len();
-        }
-    }
-    let mut out = Vec::new();
-    let mut push = |heading: String, anchor: String, fragment: &str| {
-        let mut text = text_of(fragment);
-        // The heading's own text leads its fragment; it is indexed as the heading.
-        if let Some(rest) = text.strip_prefix(heading.as_str()) {
-            text = rest.trim_start().to_string();
-        }
-        if heading.is_empty() && text.is_empty() {
-            return;
-        }
-        out.push(Section {
-            title: title.to_string(),
-            url: url.to_string(),
-            heading,
-            anchor,
-            text,
-        });
-    };
-    let first = starts.first().map_or(html.len(), |s| s.0);
-    push(String::new(), String::new(), &html[..first]);
-    for (i, (at, heading, anchor)) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).map_or(html.len(), |s| s.0);
-        push(heading.clone(), anchor.clone(), &html[*at..end]);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let prefix = first_two(term);
+    let mut out = String::with_capacity(prefix.len() * 2);
+    for b in prefix.bytes() {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
     }
     out
+}
+
+/// Whether a page's search section is worth a row: a heading, or an opening with text.
+fn kept(s: &SearchSection) -> bool {
+    !(s.heading.is_empty() && s.text.is_empty())
 }
 
 #[derive(Serialize)]
@@ -229,91 +155,213 @@ struct Meta<'a> {
     shards: &'a [String],
 }
 
-/// Builds the index files for every page that is not hidden and not `search: false`.
-/// Pages are read in parallel, a slice at a time, so memory holds one slice's words, not the
-/// site's.
+/// Where the index's files go, one at a time, from any thread: (relative path, JSON).
+type Emit<'a> = &'a (dyn Fn(String, String) -> Result<(), Error> + Sync);
+
+/// One row of the index: what a result shows.
+struct Row<'a> {
+    title: &'a str,
+    url: std::borrow::Cow<'a, str>,
+    heading: &'a str,
+    anchor: &'a str,
+    text: &'a str,
+}
+
+/// Builds the index files for every page that is not hidden and not `search: false`, from the
+/// text the Markdown renderer set aside ([`Rendered::search`]).
 pub fn build(site: &Site, bodies: &[Rendered]) -> Files {
+    collect(|emit| generate(site, bodies, emit))
+}
+
+/// Writes the index into `sink`, each file as soon as it is made: the whole index of a large
+/// site is never in memory at once.
+pub fn write(site: &Site, bodies: &[Rendered], sink: &impl Sink) -> Vec<Error> {
+    generate(site, bodies, &|path, json| sink.write(&path, json.as_bytes()))
+}
+
+/// Runs `make` with an emitter that keeps the files, and returns them sorted by path.
+fn collect(make: impl FnOnce(Emit) -> Vec<Error>) -> Files {
+    let files = std::sync::Mutex::new(Files::new());
+    make(&|path, json| {
+        files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((path, json));
+        Ok(())
+    });
+    let mut files = files
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+fn generate(site: &Site, bodies: &[Rendered], emit: Emit) -> Vec<Error> {
     use rayon::prelude::*;
-    let pages: Vec<usize> = (0..site.pages.len())
+    // Every indexed section as (page, its place in the page's list), in page order: a
+    // section's id is its place here.
+    let rows: Vec<(u32, u32)> = (0..site.pages.len())
         .filter(|&p| {
             let node = &site.pages[p];
             node.page.meta.search && !node.page.meta.hide && !node.page.failed
         })
+        .flat_map(|p| {
+            bodies[p]
+                .search
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| kept(s))
+                .map(move |(k, _)| (p as u32, k as u32))
+        })
         .collect();
-    let mut rows: Vec<Section> = Vec::new();
-    let mut postings = Postings::default();
-    for slice in pages.chunks(512) {
-        let done: Vec<Vec<Weighed>> = slice
-            .par_iter()
-            .map(|&p| {
-                let node = &site.pages[p];
-                sections(&node.page.meta.title, &site.url(&node.url), &bodies[p])
-                    .into_iter()
-                    .map(|mut s| {
-                        let weights = weigh(&s);
-                        s.text = excerpt(&s.text).to_string();
-                        (s, weights)
-                    })
-                    .collect()
-            })
-            .collect();
-        for (s, weights) in done.into_iter().flatten() {
-            postings.add(rows.len() as u32, weights);
-            rows.push(s);
+    let row = |i: usize| {
+        let (p, k) = rows[i];
+        let node = &site.pages[p as usize];
+        let s = &bodies[p as usize].search[k as usize];
+        Row {
+            title: &node.page.meta.title,
+            url: site.url(&node.url).into(),
+            heading: &s.heading,
+            anchor: &s.anchor,
+            text: &s.text,
         }
-    }
-    files(&rows, postings)
+    };
+    let (postings, mut errors) = rayon::join(
+        || {
+            (0..rows.len())
+                .into_par_iter()
+                .with_min_len(256)
+                .fold(Postings::default, |mut acc, i| {
+                    let (p, k) = rows[i];
+                    let s = &bodies[p as usize].search[k as usize];
+                    let title = &site.pages[p as usize].page.meta.title;
+                    acc.add(i as u32, title, &s.heading, &s.text);
+                    acc
+                })
+                .reduce(Postings::default, Postings::merge)
+        },
+        || chunk_files(rows.len(), &row, emit),
+    );
+    errors.extend(term_files(postings, rows.len(), emit));
+    errors
 }
 
-/// A section and its terms' weights.
-type Weighed = (Section, Vec<(String, f32)>);
+/// One term's postings. Most terms of a large site occur once (identifiers, numbers), so one
+/// posting is stored inline.
+type List = SmallVec<[(u32, f32); 1]>;
 
-/// term → (section, weight), filled one section at a time.
+/// term → its postings (section, weight), terms interned so a word seen again costs a lookup,
+/// not an allocation.
 #[derive(Default)]
-struct Postings(FastMap<String, Vec<(u32, f32)>>);
+struct Postings {
+    ids: FastMap<Box<str>, u32>,
+    lists: Vec<List>,
+    /// Terms the section being added has in its text (scratch, reused).
+    touched: Vec<u32>,
+}
 
 impl Postings {
-    fn add(&mut self, section: u32, weights: Vec<(String, f32)>) {
-        for (term, w) in weights {
-            match self.0.get_mut(term.as_str()) {
-                Some(list) => list.push((section, w)),
-                None => {
-                    self.0.insert(term, vec![(section, w)]);
+    fn id(&mut self, term: &str) -> u32 {
+        if let Some(&id) = self.ids.get(term) {
+            return id;
+        }
+        let id = self.lists.len() as u32;
+        self.ids.insert(term.into(), id);
+        self.lists.push(List::new());
+        id
+    }
+
+    /// Adds `weight` for `term` in `section`; returns whether that was the term's first time in
+    /// the section. Sections are added one after another, so the list's last entry is the only
+    /// one that can be this section's.
+    fn bump(&mut self, term: &str, section: u32, weight: f32) -> Option<u32> {
+        let id = self.id(term);
+        let list = &mut self.lists[id as usize];
+        match list.last_mut() {
+            Some(last) if last.0 == section => {
+                last.1 += weight;
+                None
+            }
+            _ => {
+                // Only the best MAX_POSTINGS survive, and the best of a part are among the best
+                // of the whole (the order is total), so a long list can be cut as it grows:
+                // memory stays bounded by the number of distinct terms.
+                if list.len() >= 4 * MAX_POSTINGS {
+                    list.select_nth_unstable_by(MAX_POSTINGS, best_first);
+                    list.truncate(MAX_POSTINGS);
                 }
+                list.push((section, weight));
+                Some(id)
             }
         }
     }
-}
 
-/// A section's terms and their weights. A word in the page title or the heading counts fully; in
-/// the text it is diluted by the text's length, so a short section about a thing beats a long
-/// one that mentions it.
-fn weigh(s: &Section) -> Vec<(String, f32)> {
-    let mut local: FastMap<String, f32> = FastMap::default();
-    let mut add = |text: &str, weight: f32, dilute: bool| {
-        let n = if dilute {
-            let mut count = 0usize;
-            each_term(text, &mut |_| count += 1);
-            (count.max(1) as f32).sqrt()
-        } else {
-            1.0
-        };
+    /// Indexes one section. A word in the page title or the heading counts fully; in the text it
+    /// is diluted by the text's length, so a short section about a thing beats a long one that
+    /// mentions it.
+    fn add(&mut self, section: u32, title: &str, heading: &str, text: &str) {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
+        let mut count = 0usize;
         each_term(text, &mut |w| {
-            if is_stop(w) {
-                return;
-            }
-            match local.get_mut(w) {
-                Some(v) => *v += weight / n,
-                None => {
-                    local.insert(w.to_string(), weight / n);
-                }
+            count += 1;
+            if !is_stop(w) {
+                touched.extend(self.bump(w, section, 1.0));
             }
         });
-    };
-    add(&s.title, 3.0, false);
-    add(&s.heading, 4.0, false);
-    add(&s.text, 1.0, true);
-    local.into_iter().collect()
+        // Every entry for this section so far came from the text: dilute them all at once.
+        let scale = 1.0 / (count.max(1) as f32).sqrt();
+        for &id in &touched {
+            if let Some(last) = self.lists[id as usize].last_mut() {
+                last.1 *= scale;
+            }
+        }
+        self.touched = touched;
+        for (text, weight) in [(title, 3.0), (heading, 4.0)] {
+            each_term(text, &mut |w| {
+                if !is_stop(w) {
+                    self.bump(w, section, weight);
+                }
+            });
+        }
+    }
+
+    /// Both sets of postings in one; their sections must not overlap.
+    fn merge(self, other: Postings) -> Postings {
+        let (mut into, from) = if self.lists.len() >= other.lists.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let mut lists: Vec<Option<List>> = from.lists.into_iter().map(Some).collect();
+        for (term, from_id) in from.ids {
+            let Some(list) = lists[from_id as usize].take() else {
+                continue;
+            };
+            let id = into.id(&term);
+            let into_list = &mut into.lists[id as usize];
+            into_list.extend(list);
+            if into_list.len() >= 4 * MAX_POSTINGS {
+                into_list.select_nth_unstable_by(MAX_POSTINGS, best_first);
+                into_list.truncate(MAX_POSTINGS);
+            }
+        }
+        into
+    }
+
+    /// Each term with its postings.
+    fn into_terms(self) -> Vec<(Box<str>, List)> {
+        let mut lists: Vec<Option<List>> = self.lists.into_iter().map(Some).collect();
+        self.ids
+            .into_iter()
+            .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
+            .collect()
+    }
+}
+
+/// Postings order: higher weight first, then lower section id, a total order.
+fn best_first(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
 /// The first [`TEXT_CHARS`] characters, what excerpts are made from.
@@ -328,78 +376,150 @@ fn excerpt(text: &str) -> &str {
 /// The index files for these sections.
 pub fn index(all: &[Section]) -> Files {
     let mut postings = Postings::default();
-    let rows: Vec<Section> = all
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            postings.add(i as u32, weigh(s));
-            Section {
-                text: excerpt(&s.text).to_string(),
-                ..s.clone()
-            }
-        })
-        .collect();
-    files(&rows, postings)
+    for (i, s) in all.iter().enumerate() {
+        postings.add(i as u32, &s.title, &s.heading, &s.text);
+    }
+    let row = |i: usize| {
+        let s = &all[i];
+        Row {
+            title: &s.title,
+            url: s.url.as_str().into(),
+            heading: &s.heading,
+            anchor: &s.anchor,
+            text: &s.text,
+        }
+    };
+    collect(|emit| {
+        let mut errors = chunk_files(all.len(), &row, emit);
+        errors.extend(term_files(postings, all.len(), emit));
+        errors
+    })
 }
 
-fn files(all: &[Section], postings: Postings) -> Files {
-    let stemmer = Stemmer::create(Algorithm::English);
-    let postings = postings.0;
-    // A term's entry is its postings, or `[stem, postings]` when the stem differs from the term.
-    let mut shards: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
-    for (term, mut list) in postings {
-        list.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        list.truncate(MAX_POSTINGS);
-        let top = list.first().map_or(1.0, |l| l.1).max(f32::MIN_POSITIVE);
-        let flat = encode(&list, top);
-        let stem = stemmer.stem(&term).into_owned();
-        let entry = if stem == term {
-            serde_json::json!(flat)
-        } else {
-            serde_json::json!([stem, flat])
-        };
-        shards.entry(shard(&term)).or_default().insert(term, entry);
+/// Appends `s` as a JSON string.
+fn push_json_str(out: &mut String, s: &str) {
+    // Terms are letters and digits, so this is almost always the plain copy.
+    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b >= 0x80) {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
     }
-    let mut files: Files = Vec::new();
-    let names: Vec<String> = shards.keys().cloned().collect();
-    for (name, terms) in shards {
-        let json = serde_json::to_string(&terms).unwrap_or_default();
-        files.push((format!("search/t/{name}.json"), json));
-    }
-    // A chunk: `{"p": [[title, url], ...], "s": [[page, heading, anchor, text], ...]}`, pages
-    // listed once per chunk.
-    for (n, chunk) in all.chunks(CHUNK).enumerate() {
-        let mut pages: Vec<[&str; 2]> = Vec::new();
-        let rows: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|s| {
-                let page = match pages.iter().position(|p| p[1] == s.url) {
-                    Some(i) => i,
-                    None => {
-                        pages.push([s.title.as_str(), s.url.as_str()]);
-                        pages.len() - 1
+}
+
+/// The term shards (`search/t/*.json`) and then `search/meta.json`, which lists them.
+fn term_files(postings: Postings, sections: usize, emit: Emit) -> Vec<Error> {
+    use rayon::prelude::*;
+    let mut terms = postings.into_terms();
+    // Sorted, the terms of one shard (their first two characters) are neighbours.
+    terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let shards: Vec<(String, Option<Error>)> = terms
+        .par_chunk_by(|a, b| first_two(&a.0) == first_two(&b.0))
+        .map_init(
+            || Stemmer::create(Algorithm::English),
+            |stemmer, group| {
+                let name = shard(&group[0].0);
+                let mut json = String::with_capacity(group.len() * 16);
+                json.push('{');
+                for (i, (term, list)) in group.iter().enumerate() {
+                    if i > 0 {
+                        json.push(',');
                     }
-                };
-                serde_json::json!([page, s.heading, s.anchor, s.text])
-            })
-            .collect();
-        files.push((
-            format!("search/s/{n}.json"),
-            serde_json::json!({ "p": pages, "s": rows }).to_string(),
-        ));
+                    push_json_str(&mut json, term);
+                    json.push(':');
+                    push_entry(&mut json, stemmer, term, list);
+                }
+                json.push('}');
+                let error = emit(format!("search/t/{name}.json"), json).err();
+                (name, error)
+            },
+        )
+        .collect();
+    let mut errors = Vec::new();
+    let mut names = Vec::with_capacity(shards.len());
+    for (name, error) in shards {
+        names.push(name);
+        errors.extend(error);
     }
+    names.sort_unstable();
     let meta = Meta {
         version: VERSION,
         chunk: CHUNK,
-        sections: all.len(),
+        sections,
         stop: STOP_WORDS,
         shards: &names,
     };
-    files.push((
-        "search/meta.json".into(),
-        serde_json::to_string(&meta).unwrap_or_default(),
-    ));
-    files
+    let json = serde_json::to_string(&meta).unwrap_or_default();
+    errors.extend(emit("search/meta.json".into(), json).err());
+    errors
+}
+
+/// The first two characters of a term: what its shard is named for.
+fn first_two(term: &str) -> &str {
+    &term[..term.char_indices().nth(2).map_or(term.len(), |(i, _)| i)]
+}
+
+/// A term's entry: its postings, or `[stem, postings]` when the stem differs from the term.
+fn push_entry(json: &mut String, stemmer: &Stemmer, term: &str, list: &List) {
+    let mut list = list.clone();
+    list.sort_unstable_by(best_first);
+    list.truncate(MAX_POSTINGS);
+    let top = list.first().map_or(1.0, |l| l.1).max(f32::MIN_POSITIVE);
+    let flat = encode(&list, top);
+    // The English stemmer only changes words of letters.
+    let stem = if term.bytes().all(|b| b.is_ascii_lowercase()) {
+        stemmer.stem(term)
+    } else {
+        std::borrow::Cow::Borrowed(term)
+    };
+    if *stem == *term {
+        push_json_str(json, &flat);
+    } else {
+        json.push('[');
+        push_json_str(json, &stem);
+        json.push(',');
+        push_json_str(json, &flat);
+        json.push(']');
+    }
+}
+
+/// The section chunks (`search/s/<n>.json`), [`CHUNK`] rows each:
+/// `{"p": [[title, url], ...], "s": [[page, heading, anchor, excerpt], ...]}`, pages listed
+/// once per chunk.
+fn chunk_files<'a>(
+    count: usize,
+    row: &(dyn Fn(usize) -> Row<'a> + Sync),
+    emit: Emit,
+) -> Vec<Error> {
+    use rayon::prelude::*;
+    #[derive(Serialize)]
+    struct Chunk<'a> {
+        p: Vec<(&'a str, &'a str)>,
+        s: Vec<(usize, &'a str, &'a str, &'a str)>,
+    }
+    (0..count.div_ceil(CHUNK))
+        .into_par_iter()
+        .filter_map(|n| {
+            let rows: Vec<Row> = (n * CHUNK..count.min((n + 1) * CHUNK)).map(row).collect();
+            let mut c = Chunk {
+                p: Vec::new(),
+                s: Vec::with_capacity(rows.len()),
+            };
+            for r in &rows {
+                let page = match c.p.iter().position(|p| p.1 == r.url) {
+                    Some(i) => i,
+                    None => {
+                        c.p.push((r.title, &r.url));
+                        c.p.len() - 1
+                    }
+                };
+                c.s.push((page, r.heading, r.anchor, excerpt(r.text)));
+            }
+            let json = serde_json::to_string(&c).unwrap_or_default();
+            emit(format!("search/s/{n}.json"), json).err()
+        })
+        .collect()
 }
 
 /// Postings as one string, self-delimiting: each is the section id in base 36 (lowercase)
@@ -423,17 +543,10 @@ fn encode(list: &[(u32, f32)], top: f32) -> String {
     out
 }
 
-/// Writes the index into `sink`.
-pub fn write(site: &Site, bodies: &[Rendered], sink: &impl Sink) -> Vec<Error> {
-    build(site, bodies)
-        .into_iter()
-        .filter_map(|(path, json)| sink.write(&path, json.as_bytes()).err())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn terms_fold_case_and_accents_and_split_cjk() {
@@ -448,12 +561,6 @@ mod tests {
         assert_eq!(terms("עברית 🎉 x"), ["עברית", "x"]);
         assert_eq!(shard("co"), "636f");
         assert_eq!(shard("é"), "c3a9");
-    }
-
-    #[test]
-    fn html_text_skips_anchors_and_buttons() {
-        let html = "<h2 id=\"a\">Step <a class=\"anchor\" href=\"#a\">#</a></h2><p>Use &lt;b&gt; &amp; go</p><pre><button>Copy</button><code>x</code></pre>";
-        assert_eq!(text_of(html), "Step Use <b> & go x");
     }
 
     fn section(title: &str, heading: &str, text: &str) -> Section {

@@ -23,7 +23,7 @@ for arg in "$@"; do
   case "$arg" in
     --cargo-only) RUN_BROWSER=0 ;;
     --browser-only) RUN_CARGO=0 ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "tests/run.sh: unknown option: $arg" >&2; exit 2 ;;
   esac
 done

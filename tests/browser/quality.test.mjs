@@ -1,5 +1,6 @@
 // Theme quality, measured with real tools against the bundled site (the repo's content/) built
-// by $DOCSITE_BIN and hosted by its own production server (`docsite host`) on loopback:
+// with the built-in theme by $DOCSITE_BIN and hosted by its own production server
+// (`docsite host`) on loopback:
 //
 //  - axe-core in Chromium on every page the sitemap lists (and the 404 page), light and dark;
 //  - the keyboard: every control on the home page and the founding guide is reached by Tab and
@@ -10,7 +11,7 @@
 //    best practices and SEO must be 100. Performance depends on how busy the machine is, so it
 //    is printed, not asserted.
 //
-// Reports (Lighthouse JSON + HTML, axe results, a PDF of the guide) go to
+// Reports (Lighthouse JSON + HTML, axe results, PDFs of two printed pages) go to
 // $DOCSITE_ARTIFACTS/quality/.
 
 import assert from 'node:assert/strict';

@@ -449,7 +449,7 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
     let static_dir = root.join(&site.config.folders.r#static);
     let mut files: ThemeFiles = Vec::new();
     let mut urls: HashMap<&'static str, String> = HashMap::new();
-    for (name, bytes) in theme::BUILTIN_STATIC {
+    for (name, bytes) in theme::builtin_static() {
         let bytes = if site.static_files.contains(*name) {
             std::fs::read(static_dir.join(name)).unwrap_or_else(|_| bytes.to_vec())
         } else {

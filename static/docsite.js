@@ -1,4 +1,4 @@
-/* docsite theme behaviour: theme toggle, mobile menu, copy buttons, "On this page" highlight. */
+/* docsite theme behaviour: theme toggle, mobile menu, search dialog, copy buttons, "On this page" highlight. */
 (function () {
   "use strict";
   var d = document, root = d.documentElement, KEY = "docsite-theme";
@@ -75,6 +75,44 @@
       if (!inside || (e.target.closest && e.target.closest("#sidebar a"))) setOpen(false, false);
     });
     listen(small, function () { if (small && !small.matches && isOpen()) setOpen(false, false); });
+  }
+
+  /* Search: the dialog opens at once, so typing is never lost; the code that answers queries
+     (search.js, its URL in data-script) loads on first use, so reading a page never costs it. */
+  var dialog = d.getElementById("search-dialog"), sInput = d.getElementById("search-input");
+  if (dialog && sInput && typeof dialog.showModal === "function") {
+    var opener = null, loaded = false;
+    var openSearch = function () {
+      if (dialog.open) return;
+      opener = d.activeElement;
+      dialog.showModal();
+      sInput.focus();
+      sInput.select();
+      if (!loaded) {
+        loaded = true;
+        var s = d.createElement("script");
+        s.src = dialog.getAttribute("data-script");
+        s.onerror = function () {
+          loaded = false;
+          dialog.querySelector(".search-status").textContent = "Search is not available: it could not be loaded.";
+        };
+        d.head.appendChild(s);
+      } else {
+        dialog.dispatchEvent(new Event("docsite:open"));
+      }
+    };
+    var closeSearch = function () { if (dialog.open) dialog.close(); };
+    dialog.addEventListener("close", function () { if (opener && opener.focus) opener.focus(); });
+    dialog.addEventListener("click", function (e) { if (e.target === dialog) closeSearch(); });
+    dialog.querySelector("[data-search-close]").addEventListener("click", closeSearch);
+    d.querySelectorAll("[data-search-open]").forEach(function (b) { b.addEventListener("click", openSearch); });
+    d.addEventListener("keydown", function (e) {
+      var t = e.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+      // The search field would eat Escape (it clears itself); close the dialog instead.
+      if (e.key === "Escape" && dialog.open) { e.preventDefault(); closeSearch(); }
+      else if ((e.key === "k" || e.key === "K") && (e.ctrlKey || e.metaKey)) { e.preventDefault(); openSearch(); }
+      else if (e.key === "/" && !typing && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); openSearch(); }
+    });
   }
 
   /* Copy buttons on code blocks */

@@ -1,13 +1,15 @@
-// Search: opened with the header button, "/" or Ctrl/Cmd-K. The index is static files written by
-// `docsite build` (see src/search.rs): a query fetches the shard of each of its terms and the
-// chunks of its best sections, nothing else. Normalization mirrors src/search.rs.
+// Search results. docsite.js opens the dialog (header button, "/" or Ctrl/Cmd-K) and loads this
+// file the first time, so a page that is only read never downloads it. The index is static files
+// written by `docsite build` (see src/search.rs): a query fetches the shard of each of its terms
+// and the chunks of its best sections, nothing else. Normalization mirrors src/search.rs.
 (function () {
   "use strict";
   var dialog = document.getElementById("search-dialog");
   var input = document.getElementById("search-input");
   var list = document.getElementById("search-results");
   var status = dialog && dialog.querySelector(".search-status");
-  if (!dialog || !input || typeof dialog.showModal !== "function") return;
+  if (!dialog || !input || dialog.hasAttribute("data-ready")) return;
+  dialog.setAttribute("data-ready", "");
   var base = (document.documentElement.getAttribute("data-base") || "/").replace(/\/?$/, "/");
   var root = base + "search/";
   var meta = null;
@@ -15,7 +17,6 @@
   var chunks = new Map();
   var MAX_RESULTS = 10;
   var MAX_TERMS = 8;
-  var opener = null;
 
   function isCjk(code) {
     return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x4dbf) ||
@@ -281,29 +282,16 @@
     }).catch(function () {
       if (ticket !== pending) return;
       list.textContent = "";
-      status.textContent = "Search is not available: the index could not be loaded.";
+      unavailable();
     });
-  }
-
-  function open() {
-    if (dialog.open) return;
-    opener = document.activeElement;
-    dialog.showModal();
-    input.focus();
-    input.select();
-    loadMeta().catch(function () { status.textContent = "Search is not available: the index could not be loaded."; });
   }
 
   function close() {
     if (dialog.open) dialog.close();
   }
 
-  dialog.addEventListener("close", function () {
-    if (opener && opener.focus) opener.focus();
-  });
-  dialog.addEventListener("click", function (e) { if (e.target === dialog) close(); });
-  document.querySelectorAll("[data-search-open]").forEach(function (b) { b.addEventListener("click", open); });
-  dialog.querySelector("[data-search-close]").addEventListener("click", close);
+  function unavailable() { status.textContent = "Search is not available: the index could not be loaded."; }
+
   input.addEventListener("input", run);
   input.addEventListener("keydown", function (e) {
     if (e.key === "ArrowDown") { e.preventDefault(); setActive(active + 1); }
@@ -314,12 +302,9 @@
       if (target) { e.preventDefault(); close(); location.href = target.href; }
     }
   });
-  document.addEventListener("keydown", function (e) {
-    var t = e.target;
-    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-    // The search field would eat Escape (it clears itself); close the dialog instead.
-    if (e.key === "Escape" && dialog.open) { e.preventDefault(); close(); return; }
-    if ((e.key === "k" || e.key === "K") && (e.ctrlKey || e.metaKey)) { e.preventDefault(); open(); }
-    else if (e.key === "/" && !typing && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); open(); }
-  });
+  // Opened again later: fetch the index meta early (it may have failed before).
+  dialog.addEventListener("docsite:open", function () { loadMeta().catch(unavailable); });
+  // This file loads while the dialog is open and the reader may already have typed.
+  loadMeta().catch(unavailable);
+  if (input.value) run();
 })();

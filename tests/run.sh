@@ -5,7 +5,8 @@
 #     browser tests' npm packages (npm ci when node_modules is missing/stale);
 #  2. cargo test --all-targets, then cargo test --doc;
 #  3. cargo build, then the real-browser tests: node --test tests/browser/
-#     with DOCSITE_BIN / DOCSITE_ROOT / DOCSITE_ARTIFACTS set.
+#     with DOCSITE_BIN / DOCSITE_ROOT / DOCSITE_ARTIFACTS set (among them
+#     quality.test.mjs: axe-core, Lighthouse, keyboard, print, size budget).
 # Screenshots and reports go to target/test-artifacts/. Runs every step even
 # after a failure, prints a summary, exits non-zero if anything failed.
 #
@@ -203,7 +204,7 @@ for s in "${STEPS[@]}"; do [[ "$s" == *"|ok|"* ]] || failed_steps=$((failed_step
     if [[ $status == ok ]]; then color=$GREEN; else color=$RED; fi
     printf '  %s%-7s%s %-48s %5ss %s\n' "$color" "$status" "$RESET" "$name" "$secs" "$detail"
   done
-  echo "  artifacts: ${ARTIFACTS#"$ROOT"/}/ (screenshots/, logs/, browser-tests.tap)"
+  echo "  artifacts: ${ARTIFACTS#"$ROOT"/}/ (screenshots/, logs/, quality/ (Lighthouse, axe, PDFs), browser-tests.tap)"
 } | tee "$ARTIFACTS/summary.txt"
 # The closing line: every test counted (a step that failed without a failing
 # test, e.g. a compile error, counts as one failure).

@@ -450,10 +450,9 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
     let mut files: ThemeFiles = Vec::new();
     let mut urls: HashMap<&'static str, String> = HashMap::new();
     for (name, bytes) in theme::builtin_static() {
-        let bytes = if site.static_files.contains(*name) {
-            std::fs::read(static_dir.join(name)).unwrap_or_else(|_| bytes.to_vec())
-        } else {
-            bytes.to_vec()
+        let bytes = match overriding(site, &static_dir, name) {
+            Some(own) => own,
+            None => bytes.to_vec(),
         };
         let key = match *name {
             "docsite.css" => "css",
@@ -469,6 +468,20 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
         files.push((name, bytes));
     }
     (files, urls)
+}
+
+/// The site's own version of the built-in theme file `name` from `static/`, if it has one that
+/// differs from the built-in source. A copy identical to the source (a site made from this
+/// repository, or by copying the theme to edit it later) publishes the minified built-in.
+fn overriding(site: &Site, static_dir: &Path, name: &str) -> Option<Vec<u8>> {
+    if !site.static_files.contains(name) {
+        return None;
+    }
+    let own = std::fs::read(static_dir.join(name)).ok()?;
+    let same = theme::BUILTIN_STATIC
+        .iter()
+        .any(|(n, source)| *n == name && *source == own.as_slice());
+    (!same).then_some(own)
 }
 
 /// Re-renders the documents of the given pages (after [`Loaded::reload_page`] or a theme
@@ -587,8 +600,15 @@ pub fn write_site(
     }
 
     // Copies: built-in theme files not overridden, static/, content assets.
+    // A theme file in static/ identical to the built-in one is published as the built-in (see
+    // `overriding`), not copied.
+    let theme_written: HashSet<&str> = theme_files
+        .iter()
+        .filter(|(name, _)| overriding(site, &static_dir, name).is_none())
+        .map(|(name, _)| *name)
+        .collect();
     for (name, bytes) in &theme_files {
-        if !site.static_files.contains(*name) {
+        if theme_written.contains(name) {
             if let Err(e) = staging.write(name, bytes) {
                 errors.push(e);
             }
@@ -598,6 +618,7 @@ pub fn write_site(
     let copies: Vec<(String, PathBuf)> = site
         .static_files
         .iter()
+        .filter(|rel| !theme_written.contains(rel.as_str()))
         .map(|rel| (rel.clone(), static_dir.join(rel)))
         .chain(
             site.assets

@@ -1036,6 +1036,30 @@ mod tests {
     }
 
     #[test]
+    fn search_sections_split_at_h2_and_h3_and_keep_prose_only() {
+        let r = render(
+            "Intro *with* `code`.\n\n![alt words](x.png)\n\n## Step one\n\nBody <kbd>Ctrl</kbd> &amp; more.\n\n<details><summary>Why</summary>Because &amp; so</details>\n\n#### Minor\n\n```sh\nrun it\n```\n\n### Step two {#two}\n\nEnd.\n",
+        );
+        let got: Vec<(&str, &str, &str)> = r
+            .search
+            .iter()
+            .map(|s| (s.heading.as_str(), s.anchor.as_str(), s.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("", "", "Intro with code ."),
+                (
+                    "Step one",
+                    "step-one",
+                    "Body Ctrl & more. Why Because so Minor run it"
+                ),
+                ("Step two", "two", "End."),
+            ]
+        );
+    }
+
+    #[test]
     fn deep_nesting_does_not_overflow() {
         let md = "> ".repeat(10_000) + "x\n";
         let r = render(&md);

@@ -431,8 +431,8 @@ fn config_unknown_key_is_an_error_with_suggestion() {
 fn theme_file_copied_unchanged_into_static_publishes_the_minified_builtin() {
     let site = Site::new();
     site.write("content/index.md", "---\ntitle: Home\n---\nHello.\n");
-    let source = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("static/docsite.css"))
-        .unwrap();
+    let source =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("static/docsite.css")).unwrap();
     site.write_bytes("static/docsite.css", &source);
     site.write("static/docsite.js", "// my own script\nconsole.log(1);\n");
     site.build().unwrap();
@@ -441,7 +441,11 @@ fn theme_file_copied_unchanged_into_static_publishes_the_minified_builtin() {
         .iter()
         .find(|(name, _)| *name == "docsite.css")
         .unwrap();
-    assert_eq!(css.as_bytes(), builtin.1.as_slice(), "the minified built-in");
+    assert_eq!(
+        css.as_bytes(),
+        builtin.1.as_slice(),
+        "the minified built-in"
+    );
     assert!(css.len() < source.len(), "smaller than the copy in static/");
     assert_eq!(
         site.read_out("docsite.js"),

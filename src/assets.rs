@@ -512,7 +512,11 @@ impl ImageSet {
         for (p, body) in bodies.iter().enumerate() {
             for r in body.references.iter().filter(|r| r.kind == RefKind::Link) {
                 if let Resolved::Url(url) = &r.resolved {
-                    linked.extend(self.rel_of_url(url).and_then(|r| self.plans.get_key_value(r)).map(|(k, _)| k.as_str()));
+                    linked.extend(
+                        self.rel_of_url(url)
+                            .and_then(|r| self.plans.get_key_value(r))
+                            .map(|(k, _)| k.as_str()),
+                    );
                 }
             }
             let Some(page) = site.pages.get(p) else {
@@ -520,7 +524,11 @@ impl ImageSet {
             };
             for item in &body.raw_urls {
                 if let Resolved::Url(url) = site.resolve_raw(&page.page.source.rel, &item.name) {
-                    linked.extend(self.rel_of_url(&url).and_then(|r| self.plans.get_key_value(r)).map(|(k, _)| k.as_str()));
+                    linked.extend(
+                        self.rel_of_url(&url)
+                            .and_then(|r| self.plans.get_key_value(r))
+                            .map(|(k, _)| k.as_str()),
+                    );
                 }
             }
         }
@@ -1084,17 +1092,19 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
     })
 }
 
-/// Settles one animated GIF (see [`ImageSet::settle_animations`]): true when it is published
-/// as animated WebP, which is then in the cache.
+/// Settles one animated GIF (see [`ImageSet::settle_animations`]): true when it was encoded
+/// now rather than found in the cache. When published as animated WebP, that is in the cache.
 fn settle_one(p: &mut Planned, o: &ImageOptions, cache: &Cache) -> Result<bool, Problem> {
     let webp = cache_name(&p.key, None);
     // An empty entry records that the GIF stays a GIF, so warm builds do not try again.
     let kept = format!("{}.gif-kept", p.key);
+    let mut encoded = false;
     let as_webp = if cache.hit(&webp) {
         true
     } else if cache.hit(&kept) {
         false
     } else {
+        encoded = true;
         let bytes =
             std::fs::read(&p.path).map_err(|e| Problem::Bad(format!("cannot be read: {e}")))?;
         let store = |name: &str, data: &[u8]| {
@@ -1114,7 +1124,7 @@ fn settle_one(p: &mut Planned, o: &ImageOptions, cache: &Cache) -> Result<bool, 
             full.rel = format!("{stem}.webp");
         }
     }
-    Ok(as_webp)
+    Ok(encoded)
 }
 
 /// How many times an animated GIF plays, in WebP's terms (0: forever), from its NETSCAPE2.0
@@ -1135,8 +1145,7 @@ fn gif_loops(bytes: &[u8]) -> i32 {
 fn encode_animation(bytes: &[u8], o: &ImageOptions) -> Result<Option<Vec<u8>>, Problem> {
     use image::AnimationDecoder;
     let fail = |e: &dyn std::fmt::Display| Problem::Bad(format!("it cannot be decoded ({e})"));
-    let decoder =
-        image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(|e| fail(&e))?;
+    let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(|e| fail(&e))?;
     let (width, height) = decoder.dimensions();
     if width > 16383 || height > 16383 {
         return Ok(None);
@@ -1145,8 +1154,7 @@ fn encode_animation(bytes: &[u8], o: &ImageOptions) -> Result<Option<Vec<u8>>, P
     let mut frames = Vec::new();
     let mut pixels = 0u64;
     for frame in decoder.into_frames() {
-        let frame =
-            frame.map_err(|e| Problem::Bad(format!("it is truncated or corrupt ({e})")))?;
+        let frame = frame.map_err(|e| Problem::Bad(format!("it is truncated or corrupt ({e})")))?;
         pixels += frame_pixels;
         if pixels > o.max_pixels {
             // Too many pixels to hold at once: published as it is.
@@ -1184,8 +1192,8 @@ fn encode_animation(bytes: &[u8], o: &ImageOptions) -> Result<Option<Vec<u8>>, P
         return Ok(None);
     }
     // Published only when it plays as the GIF does: every frame, every delay.
-    let check = image::codecs::webp::WebPDecoder::new(Cursor::new(&encoded[..]))
-        .map_err(|e| fail(&e))?;
+    let check =
+        image::codecs::webp::WebPDecoder::new(Cursor::new(&encoded[..])).map_err(|e| fail(&e))?;
     let played: Result<Vec<u32>, _> = check
         .into_frames()
         .map(|f| {
@@ -1471,11 +1479,7 @@ fn copy(px: &Pixels, photo: bool, o: &ImageOptions, limit: usize) -> Result<Vec<
 /// Lossy at the configured quality, or lower (in steps of 10, down to 30) when that would be
 /// larger than the source: an already heavily compressed JPEG has no more detail to keep.
 fn lossy_within(px: &Pixels, o: &ImageOptions, limit: usize) -> Result<Vec<u8>, Problem> {
-    let encode = |q: f32| {
-        encode_webp(
-            &px.data, px.width, px.height, px.alpha, false, q, o.method,
-        )
-    };
+    let encode = |q: f32| encode_webp(&px.data, px.width, px.height, px.alpha, false, q, o.method);
     let mut best = encode(o.quality)?;
     let mut q = o.quality;
     while best.len() > limit && q > 30.0 {
@@ -1591,7 +1595,9 @@ pub fn keep_raw_attributes(generated: &str, raw_tag: &str) -> String {
     let Some(start) = generated.find("<img ") else {
         return generated.to_string();
     };
-    let end = generated[start..].find('>').map_or(generated.len(), |e| start + e);
+    let end = generated[start..]
+        .find('>')
+        .map_or(generated.len(), |e| start + e);
     let ours = tag_attributes(&generated[start..=end.min(generated.len() - 1)]);
     let mut img = String::from("<img");
     for (name, text) in &ours {
@@ -1609,7 +1615,12 @@ pub fn keep_raw_attributes(generated: &str, raw_tag: &str) -> String {
         }
     }
     img.push('>');
-    format!("{}{}{}", &generated[..start], img, &generated[(end + 1).min(generated.len())..])
+    format!(
+        "{}{}{}",
+        &generated[..start],
+        img,
+        &generated[(end + 1).min(generated.len())..]
+    )
 }
 
 /// Whether an image path written in `from` climbs above the site root (`../../../etc/passwd`).
@@ -1722,14 +1733,23 @@ mod tests {
             "<a class=\"image-link\" href=\"/x.webp\"><img src=\"/x.webp\" width=\"10\" height=\"5\" alt=\"A\" decoding=\"async\" class=\"wide\" style=\"a: b\" data-zoom loading=eager></a>"
         );
         let sized = keep_raw_attributes(ours, "<img src=x.png width=\"4\">");
-        assert!(sized.contains("width=\"4\"") && !sized.contains("height="), "{sized}");
+        assert!(
+            sized.contains("width=\"4\"") && !sized.contains("height="),
+            "{sized}"
+        );
     }
 
     #[test]
     fn gif_loop_counts() {
         assert_eq!(gif_loops(b"GIF89a...."), 1, "no extension: plays once");
-        assert_eq!(gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00"), 0);
-        assert_eq!(gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x05\x00\x00"), 5);
+        assert_eq!(
+            gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00"),
+            0
+        );
+        assert_eq!(
+            gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x05\x00\x00"),
+            5
+        );
     }
 
     #[test]

@@ -573,8 +573,7 @@ impl Renderer<'_> {
             let first = state.images_seen == 0;
             let alt = attr("alt").unwrap_or_default();
             let title = attr("title").unwrap_or_default();
-            let in_link =
-                state.link_depth > 0 || state.raw_links + raw_link_balance(&raw[..i]) > 0;
+            let in_link = state.link_depth > 0 || state.raw_links + raw_link_balance(&raw[..i]) > 0;
             match images.image(&url, &alt, &title, first, in_link) {
                 Some(Ok(html)) => {
                     state.images_seen += 1;
@@ -583,7 +582,9 @@ impl Renderer<'_> {
                     last = end;
                     // Recorded as an image like a Markdown one (the pipeline makes its
                     // outputs); its `src` is no longer a link to the original file.
-                    let at = attribute_values(tag, "src").first().map(|(_, p)| offset + i + p);
+                    let at = attribute_values(tag, "src")
+                        .first()
+                        .map(|(_, p)| offset + i + p);
                     state.raw_urls.retain(|u| Some(u.offset) != at);
                     state.references.push(Reference {
                         kind: RefKind::Image,

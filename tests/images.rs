@@ -315,7 +315,11 @@ fn odd_but_valid_images_are_handled() {
     if attr(tag, "src").ends_with(".gif") {
         assert_eq!(moving, gif, "an animated GIF is kept as it is");
     } else {
-        assert_eq!(webp_frames(&moving).len(), 3, "or becomes animated WebP: {tag}");
+        assert_eq!(
+            webp_frames(&moving).len(),
+            3,
+            "or becomes animated WebP: {tag}"
+        );
         assert!(moving.len() < gif.len());
     }
     let tag = img_tag(&html, "/assets/grey.");
@@ -486,10 +490,17 @@ fn cmyk_jpeg_is_decoded_in_colour() {
     // Left half red ink (magenta + yellow), right half blue (cyan + magenta), top row darker.
     let jpeg = common::images::cmyk_jpeg(4, 2, |bx, by| {
         let k = if by == 0 { 0 } else { 128 };
-        if bx < 2 { [0, 255, 255, k] } else { [255, 255, 0, k] }
+        if bx < 2 {
+            [0, 255, 255, k]
+        } else {
+            [255, 255, 0, k]
+        }
     });
     let site = site_with(
-        &[("content/a.md", "---\ntitle: A\n---\n![Print](./print.jpg)\n")],
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Print](./print.jpg)\n",
+        )],
         &[("content/print.jpg", jpeg)],
     );
     site.build().unwrap();
@@ -499,9 +510,15 @@ fn cmyk_jpeg_is_decoded_in_colour() {
     let out =
         decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
     let [r, g, b, _] = out.get_pixel(4, 4).0;
-    assert!(r > 200 && g < 60 && b < 60, "red ink shows red: {r} {g} {b}");
+    assert!(
+        r > 200 && g < 60 && b < 60,
+        "red ink shows red: {r} {g} {b}"
+    );
     let [r, g, b, _] = out.get_pixel(28, 4).0;
-    assert!(b > 120 && r < 80 && g < 80, "cyan and magenta show blue: {r} {g} {b}");
+    assert!(
+        b > 120 && r < 80 && g < 80,
+        "cyan and magenta show blue: {r} {g} {b}"
+    );
     let [r2, _, _, _] = out.get_pixel(4, 12).0;
     assert!(r2 < r.max(200) - 60, "black ink darkens: {r2}");
 }
@@ -626,15 +643,27 @@ fn raw_html_images_keep_their_attributes_and_are_published() {
         &[("content/raw.png", png(&screenshot(240, 160, 14)))],
     );
     let summary = site.build().unwrap();
-    assert_eq!(summary.images.images, 1, "an image only raw HTML shows is processed");
+    assert_eq!(
+        summary.images.images, 1,
+        "an image only raw HTML shows is processed"
+    );
     let html = site.read_out("a/index.html");
     let tag = img_tag(&html, "/assets/raw.");
-    for kept in ["class=\"wide\"", "style=\"border:0\"", " data-zoom", "srcset=", "alt=\"Only raw\""] {
+    for kept in [
+        "class=\"wide\"",
+        "style=\"border:0\"",
+        " data-zoom",
+        "srcset=",
+        "alt=\"Only raw\"",
+    ] {
         assert!(tag.contains(kept), "{kept} in {tag}");
     }
     for file in attr(tag, "srcset").split(", ") {
         let url = file.split(' ').next().unwrap();
-        assert!(site.root().join("public").join(&url[1..]).is_file(), "{url}");
+        assert!(
+            site.root().join("public").join(&url[1..]).is_file(),
+            "{url}"
+        );
     }
     let second = &html[html.find("In a link").unwrap() - 600..];
     let second = &second[second.rfind("<a href=\"https://example.org\">").unwrap()..];
@@ -665,7 +694,10 @@ fn originals_are_published_only_when_linked() {
     );
     site.build().unwrap();
     let public = site.root().join("public");
-    assert!(!public.join("shown.png").exists(), "only its WebP is published");
+    assert!(
+        !public.join("shown.png").exists(),
+        "only its WebP is published"
+    );
     assert!(!public.join("shown.webp").exists());
     assert_eq!(
         std::fs::read(public.join("offered.png")).unwrap(),
@@ -684,7 +716,10 @@ fn no_output_is_larger_than_its_source() {
         .encode_image(&image::DynamicImage::ImageRgb8(photo(400, 300, 17)))
         .unwrap();
     let site = site_with(
-        &[("content/a.md", "---\ntitle: A\n---\n![Photo](./small.jpg)\n")],
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Photo](./small.jpg)\n",
+        )],
         &[("content/small.jpg", jpeg.clone())],
     );
     site.build().unwrap();
@@ -719,13 +754,24 @@ fn a_changed_image_is_encoded_alone_and_its_pages_show_the_new_names() {
             .collect()
     };
     let before = entries();
-    assert_eq!(before.len(), 6, "two images, three outputs each: {before:?}");
+    assert_eq!(
+        before.len(),
+        6,
+        "two images, three outputs each: {before:?}"
+    );
     site.write_bytes("content/two.png", &png(&screenshot(240, 160, 20)));
     let path = site.root().join("content/two.png");
     // What serve does with it: one asset changed in place.
     let change = docsite::deps::classify(&loaded.site, site.root(), &path);
-    assert!(matches!(change, docsite::deps::Change::Asset(_)), "{change:?}");
-    let outputs: Vec<String> = loaded.images.refresh("two.png", &path).unwrap().outputs
+    assert!(
+        matches!(change, docsite::deps::Change::Asset(_)),
+        "{change:?}"
+    );
+    let outputs: Vec<String> = loaded
+        .images
+        .refresh("two.png", &path)
+        .unwrap()
+        .outputs
         .iter()
         .map(|o| o.rel.clone())
         .collect();

@@ -193,7 +193,9 @@ impl Workspace {
         let replaced = if plan.assets.is_empty() {
             Default::default()
         } else {
-            loaded.images.replaced_originals(&loaded.site, &loaded.bodies)
+            loaded
+                .images
+                .replaced_originals(&loaded.site, &loaded.bodies)
         };
         for &a in &plan.assets {
             let rel = loaded.site.assets[a].rel.clone();

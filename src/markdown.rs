@@ -801,7 +801,7 @@ impl<'a> State<'a> {
 fn raw_link_balance(raw: &str) -> isize {
     let mut balance = 0;
     for (i, _) in raw.match_indices('<') {
-        let rest = raw[i + 1..].as_bytes();
+        let rest = &raw.as_bytes()[i + 1..];
         match rest {
             [b'a' | b'A', c, ..] if c.is_ascii_whitespace() || *c == b'>' => balance += 1,
             [b'/', b'a' | b'A', c, ..] if c.is_ascii_whitespace() || *c == b'>' => balance -= 1,

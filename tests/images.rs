@@ -556,7 +556,7 @@ fn animated_gif(w: u16, h: u16, delays: &[u16]) -> Vec<u8> {
         let frames = delays.iter().enumerate().map(|(i, &d)| {
             // A moving bar over a flat UI: what screen recordings look like.
             let img = image::RgbaImage::from_fn(w as u32, h as u32, |x, y| {
-                let bar = (x as usize / 6 + i) % 5 == 0 && y > 4;
+                let bar = (x as usize / 6 + i).is_multiple_of(5) && y > 4;
                 if bar {
                     image::Rgba([9, 105, 218, 255])
                 } else {

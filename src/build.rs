@@ -325,6 +325,9 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
     let highlighter =
         (site.config.markdown.highlight && !opts.skip_highlight).then(|| Highlighter::new(cache));
     let mut images = ImageSet::plan(&site, root);
+    if !opts.skip_highlight {
+        images.settle_animations();
+    }
     let md = markdown::Renderer {
         options: &site.config.markdown,
         highlighter: highlighter.as_ref(),
@@ -615,6 +618,8 @@ pub fn write_site(
         }
     }
     let content_dir = root.join(&site.config.folders.content);
+    // An image the pages only show is published as the pipeline's WebP, not also as itself.
+    let replaced = loaded.images.replaced_originals(site, bodies);
     let copies: Vec<(String, PathBuf)> = site
         .static_files
         .iter()
@@ -623,6 +628,7 @@ pub fn write_site(
         .chain(
             site.assets
                 .iter()
+                .filter(|a| !replaced.contains(&a.rel))
                 .map(|a| (a.rel.clone(), content_dir.join(&a.rel))),
         )
         .collect();

@@ -136,12 +136,9 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
                 if site.page_index(&rel).is_some() {
                     return Change::Page(rel);
                 }
-            } else if is_image(&rel) {
-                // The pipeline names an image's outputs by its content: the pages showing it
-                // need the new names. A whole rebuild finds them; the image cache keeps every
-                // other image free.
-                return Change::Everything;
             } else if let Some(a) = site.asset_at(&rel) {
+                // An image changed in place too: serve encodes it alone and renders the pages
+                // showing it again (its outputs are named by its content).
                 return Change::Asset(a);
             }
         }
@@ -484,10 +481,9 @@ mod tests {
         let root = dir.path();
         let c = |rel: &str| classify(&loaded.site, root, &root.join(rel));
         assert_eq!(c("content/a.md"), Change::Page("a.md".into()));
-        assert_eq!(
-            c("content/img.png"),
-            Change::Everything,
-            "an image's outputs are named by its content"
+        assert!(
+            matches!(c("content/img.png"), Change::Asset(_)),
+            "an image changed in place is one asset: serve encodes it alone"
         );
         assert!(matches!(c("content/data.csv"), Change::Asset(_)));
         assert_eq!(c("content/_draft.md"), Change::Unrelated);

@@ -188,6 +188,7 @@ impl Renderer<'_> {
             pending_image: None,
             suppress: false,
             link_depth: 0,
+            raw_links: 0,
             images_seen: 0,
             html_ids: Vec::new(),
             components: Vec::new(),
@@ -397,7 +398,9 @@ impl Renderer<'_> {
                         &mut state.raw_urls,
                     );
                     state.raw_text(raw);
-                    match self.raw_images(raw, from, text, offset, display, &mut state) {
+                    let rewritten = self.raw_images(raw, from, text, offset, display, &mut state);
+                    state.raw_links = (state.raw_links + raw_link_balance(raw)).max(0);
+                    match rewritten {
                         Some(html) => state.push(Event::Html(html.into())),
                         None => state.push(event),
                     }
@@ -585,12 +588,26 @@ impl Renderer<'_> {
             let first = state.images_seen == 0;
             let alt = attr("alt").unwrap_or_default();
             let title = attr("title").unwrap_or_default();
-            match images.image(&url, &alt, &title, first, state.link_depth > 0) {
+            let in_link = state.link_depth > 0 || state.raw_links + raw_link_balance(&raw[..i]) > 0;
+            match images.image(&url, &alt, &title, first, in_link) {
                 Some(Ok(html)) => {
                     state.images_seen += 1;
                     out.push_str(&raw[last..i]);
-                    out.push_str(&html);
+                    out.push_str(&crate::assets::keep_raw_attributes(&html, tag));
                     last = end;
+                    // Recorded as an image like a Markdown one (the pipeline makes its
+                    // outputs); its `src` is no longer a link to the original file.
+                    let at = attribute_values(tag, "src")
+                        .first()
+                        .map(|(_, p)| offset + i + p);
+                    state.raw_urls.retain(|u| Some(u.offset) != at);
+                    state.references.push(Reference {
+                        kind: RefKind::Image,
+                        target: src.clone(),
+                        resolved: Resolved::Url(url.clone()),
+                        offset: offset + i,
+                        alt: None,
+                    });
                 }
                 Some(Err(problem)) => state.errors.push(Error::new(
                     problem.kind(&src),
@@ -710,6 +727,8 @@ struct State<'a> {
     /// Events inside such an image are its alt text, not output.
     suppress: bool,
     link_depth: usize,
+    /// Links opened in raw HTML (`<a href>`) and not yet closed.
+    raw_links: isize,
     images_seen: usize,
     html_ids: Vec<RawHtmlItem>,
     components: Vec<RawHtmlItem>,
@@ -859,6 +878,20 @@ impl<'a> State<'a> {
             explicit,
         });
     }
+}
+
+/// Links opened (`<a ...>`) minus links closed (`</a>`) in a piece of raw HTML.
+fn raw_link_balance(raw: &str) -> isize {
+    let mut balance = 0;
+    for (i, _) in raw.match_indices('<') {
+        let rest = &raw.as_bytes()[i + 1..];
+        match rest {
+            [b'a' | b'A', c, ..] if c.is_ascii_whitespace() || *c == b'>' => balance += 1,
+            [b'/', b'a' | b'A', c, ..] if c.is_ascii_whitespace() || *c == b'>' => balance -= 1,
+            _ => {}
+        }
+    }
+    balance
 }
 
 /// Finds `id` attributes and capitalised tags in a piece of raw HTML.

@@ -26,7 +26,6 @@ fn basic_fixture_builds_pretty_urls_and_all_outputs() {
         "guides/hidden/index.html",
         "reference/index.html", // generated: the folder has no _index.md
         "reference/options/index.html",
-        "guides/flow.png",
         "img/logo.svg",
         "old/first/index.html",
         "404.html",
@@ -37,6 +36,15 @@ fn basic_fixture_builds_pretty_urls_and_all_outputs() {
     ] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
+    // An image the pages only show is published as the pipeline's WebP, not as itself.
+    assert!(!out.join("guides/flow.png").exists());
+    assert!(
+        std::fs::read_dir(out.join("assets"))
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("flow.")),
+        "flow.png's WebP"
+    );
     // Drafts and `_`-names are not published.
     assert!(!out.join("guides/wip").exists());
     assert!(!out.join("guides/_draft-notes").exists());

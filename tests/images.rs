@@ -295,7 +295,7 @@ fn odd_but_valid_images_are_handled() {
             ("content/grey.png", encode(&grey_alpha)),
             ("content/deep.png", encode(&deep)),
             ("content/rotated.jpg", jpeg_rotated(40, 20)),
-            ("content/moving.gif", gif),
+            ("content/moving.gif", gif.clone()),
         ],
     );
     let summary = site.build().unwrap();
@@ -311,10 +311,17 @@ fn odd_but_valid_images_are_handled() {
         decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
     assert_eq!(out.dimensions(), (20, 40));
     let tag = img_tag(&html, "/assets/moving.");
-    assert!(
-        attr(tag, "src").ends_with(".gif"),
-        "animated GIFs are kept: {tag}"
-    );
+    let moving = std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap();
+    if attr(tag, "src").ends_with(".gif") {
+        assert_eq!(moving, gif, "an animated GIF is kept as it is");
+    } else {
+        assert_eq!(
+            webp_frames(&moving).len(),
+            3,
+            "or becomes animated WebP: {tag}"
+        );
+        assert!(moving.len() < gif.len());
+    }
     let tag = img_tag(&html, "/assets/grey.");
     let out =
         decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
@@ -476,4 +483,308 @@ fn check_reads_headers_but_encodes_nothing() {
     assert!(!site.root().join(".docsite-cache/images").exists());
     // The default settings apply when `[images]` is not configured.
     let _ = BuildOptions::default();
+}
+
+#[test]
+fn cmyk_jpeg_is_decoded_in_colour() {
+    // Left half red ink (magenta + yellow), right half blue (cyan + magenta), top row darker.
+    let jpeg = common::images::cmyk_jpeg(4, 2, |bx, by| {
+        let k = if by == 0 { 0 } else { 128 };
+        if bx < 2 {
+            [0, 255, 255, k]
+        } else {
+            [255, 255, 0, k]
+        }
+    });
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Print](./print.jpg)\n",
+        )],
+        &[("content/print.jpg", jpeg)],
+    );
+    site.build().unwrap();
+    let html = site.read_out("a/index.html");
+    let tag = img_tag(&html, "/assets/print.");
+    assert_eq!((attr(tag, "width"), attr(tag, "height")), ("32", "16"));
+    let out =
+        decode(&std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap());
+    let [r, g, b, _] = out.get_pixel(4, 4).0;
+    assert!(
+        r > 200 && g < 60 && b < 60,
+        "red ink shows red: {r} {g} {b}"
+    );
+    let [r, g, b, _] = out.get_pixel(28, 4).0;
+    assert!(
+        b > 120 && r < 80 && g < 80,
+        "cyan and magenta show blue: {r} {g} {b}"
+    );
+    let [r2, _, _, _] = out.get_pixel(4, 12).0;
+    assert!(r2 < r.max(200) - 60, "black ink darkens: {r2}");
+}
+
+#[test]
+fn max_pixels_is_configurable_and_read_from_the_header() {
+    let site = common::Site::new();
+    site.write(
+        "docsite.toml",
+        "title = \"Images\"\n[images]\nmax_pixels = 2000\n",
+    );
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\nText.\n\n![Too big](./big.png)\n\n![Fine](./small.png)\n",
+    );
+    site.write_bytes("content/big.png", &png(&screenshot(60, 40, 12)));
+    site.write_bytes("content/small.png", &png(&screenshot(40, 40, 13)));
+    let errors = site.build().expect_err("over the limit").0;
+    let found: Vec<_> = errors
+        .iter()
+        .map(|e| (e.kind.code(), e.location.line, e.to_string()))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), ("image-too-large", 6));
+    assert!(found[0].2.contains("60 x 40"), "{}", found[0].2);
+}
+
+/// A GIF of `frames` frames of `w` x `h`, each `delays[i]` hundredths of a second, looping.
+fn animated_gif(w: u16, h: u16, delays: &[u16]) -> Vec<u8> {
+    let mut gif = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+        enc.set_repeat(image::codecs::gif::Repeat::Infinite)
+            .unwrap();
+        let frames = delays.iter().enumerate().map(|(i, &d)| {
+            // A moving bar over a flat UI: what screen recordings look like.
+            let img = image::RgbaImage::from_fn(w as u32, h as u32, |x, y| {
+                let bar = (x as usize / 6 + i).is_multiple_of(5) && y > 4;
+                if bar {
+                    image::Rgba([9, 105, 218, 255])
+                } else {
+                    image::Rgba([246, 248, 250, 255])
+                }
+            });
+            image::Frame::from_parts(
+                img,
+                0,
+                0,
+                image::Delay::from_numer_denom_ms(d as u32 * 10, 1),
+            )
+        });
+        enc.encode_frames(frames).unwrap();
+    }
+    gif
+}
+
+fn webp_frames(bytes: &[u8]) -> Vec<u32> {
+    use image::AnimationDecoder;
+    image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(bytes))
+        .unwrap()
+        .into_frames()
+        .map(|f| {
+            let (n, d) = f.unwrap().delay().numer_denom_ms();
+            n / d
+        })
+        .collect()
+}
+
+#[test]
+fn animated_gifs_become_animated_webp_only_when_smaller_and_the_same() {
+    let even = animated_gif(120, 60, &[10; 6]);
+    let uneven = animated_gif(120, 60, &[10, 10, 10, 50]);
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Even](./even.gif)\n\n![Uneven](./uneven.gif)\n",
+        )],
+        &[
+            ("content/even.gif", even.clone()),
+            ("content/uneven.gif", uneven.clone()),
+        ],
+    );
+    let cold = site.build().unwrap();
+    let html = site.read_out("a/index.html");
+    let tag = img_tag(&html, "/assets/even.");
+    assert!(attr(tag, "src").ends_with(".webp"), "{tag}");
+    assert!(!attr(tag, "src").contains("w.webp") && !tag.contains("srcset"));
+    let out = std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..])).unwrap();
+    assert_eq!(webp_frames(&out), vec![100; 6], "every frame, every delay");
+    assert!(out.len() < even.len(), "{} >= {}", out.len(), even.len());
+    // The webp crate cannot give the last frame its own duration: kept as it is rather than
+    // played differently.
+    let tag = img_tag(&html, "/assets/uneven.");
+    let src = site.root().join("public").join(&attr(tag, "src")[1..]);
+    let out = std::fs::read(&src).unwrap();
+    if attr(tag, "src").ends_with(".gif") {
+        assert_eq!(out, uneven);
+    } else {
+        assert_eq!(webp_frames(&out), vec![100, 100, 100, 500]);
+        assert!(out.len() < uneven.len());
+    }
+    // The decision is cached: a warm build encodes nothing.
+    let warm = site.build().unwrap();
+    assert_eq!(
+        (cold.images.encoded > 0, warm.images.encoded),
+        (true, 0),
+        "{}",
+        warm.images
+    );
+    assert_eq!(site.read_out("a/index.html"), html);
+}
+
+#[test]
+fn raw_html_images_keep_their_attributes_and_are_published() {
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\nText.\n\n\
+             <figure><img src=\"./raw.png\" alt=\"Only raw\" class=\"wide\" style=\"border:0\" data-zoom></figure>\n\n\
+             <a href=\"https://example.org\"><img src=\"./raw.png\" alt=\"In a link\" width=\"50\"></a>\n",
+        )],
+        &[("content/raw.png", png(&screenshot(240, 160, 14)))],
+    );
+    let summary = site.build().unwrap();
+    assert_eq!(
+        summary.images.images, 1,
+        "an image only raw HTML shows is processed"
+    );
+    let html = site.read_out("a/index.html");
+    let tag = img_tag(&html, "/assets/raw.");
+    for kept in [
+        "class=\"wide\"",
+        "style=\"border:0\"",
+        " data-zoom",
+        "srcset=",
+        "alt=\"Only raw\"",
+    ] {
+        assert!(tag.contains(kept), "{kept} in {tag}");
+    }
+    for file in attr(tag, "srcset").split(", ") {
+        let url = file.split(' ').next().unwrap();
+        assert!(
+            site.root().join("public").join(&url[1..]).is_file(),
+            "{url}"
+        );
+    }
+    let second = &html[html.find("In a link").unwrap() - 600..];
+    let second = &second[second.rfind("<a href=\"https://example.org\">").unwrap()..];
+    assert!(
+        !second[30..].starts_with("<a"),
+        "no link inside the author's link: {second}"
+    );
+    let tag = &second[second.find("<img").unwrap()..];
+    let tag = &tag[..tag.find('>').unwrap()];
+    assert!(
+        tag.contains("width=\"50\"") && !tag.contains("height="),
+        "the author's width wins and the height goes with ours: {tag}"
+    );
+}
+
+#[test]
+fn originals_are_published_only_when_linked() {
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Named as WebP](./shown.webp)\n\n\
+             ![Also offered](./offered.png) [Download the original](./offered.png)\n",
+        )],
+        &[
+            ("content/shown.png", png(&screenshot(120, 80, 15))),
+            ("content/offered.png", png(&screenshot(120, 80, 16))),
+        ],
+    );
+    site.build().unwrap();
+    let public = site.root().join("public");
+    assert!(
+        !public.join("shown.png").exists(),
+        "only its WebP is published"
+    );
+    assert!(!public.join("shown.webp").exists());
+    assert_eq!(
+        std::fs::read(public.join("offered.png")).unwrap(),
+        std::fs::read(site.root().join("content/offered.png")).unwrap(),
+        "a linked original is published as it is"
+    );
+    let html = site.read_out("a/index.html");
+    assert!(img_tag(&html, "/assets/shown.").contains("Named as WebP"));
+}
+
+#[test]
+fn no_output_is_larger_than_its_source() {
+    // A JPEG saved at low quality: WebP at q80 would be larger, so a lower quality is used.
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 30)
+        .encode_image(&image::DynamicImage::ImageRgb8(photo(400, 300, 17)))
+        .unwrap();
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Photo](./small.jpg)\n",
+        )],
+        &[("content/small.jpg", jpeg.clone())],
+    );
+    site.build().unwrap();
+    let assets = site.root().join("public/assets");
+    let mut outputs = 0;
+    for e in std::fs::read_dir(&assets).unwrap() {
+        let len = e.unwrap().metadata().unwrap().len();
+        assert!(len <= jpeg.len() as u64, "{len} > {}", jpeg.len());
+        outputs += 1;
+    }
+    assert_eq!(outputs, 3, "full size, 100 and 200 px");
+}
+
+#[test]
+fn a_changed_image_is_encoded_alone_and_its_pages_show_the_new_names() {
+    let site = site_with(
+        &[
+            ("content/a.md", "---\ntitle: A\n---\n![One](./one.png)\n"),
+            ("content/b.md", "---\ntitle: B\n---\n![Two](./two.png)\n"),
+        ],
+        &[
+            ("content/one.png", png(&screenshot(240, 160, 18))),
+            ("content/two.png", png(&screenshot(240, 160, 19))),
+        ],
+    );
+    let mut loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    let cache = site.root().join(".docsite-cache/images");
+    let entries = || -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let before = entries();
+    assert_eq!(
+        before.len(),
+        6,
+        "two images, three outputs each: {before:?}"
+    );
+    site.write_bytes("content/two.png", &png(&screenshot(240, 160, 20)));
+    let path = site.root().join("content/two.png");
+    // What serve does with it: one asset changed in place.
+    let change = docsite::deps::classify(&loaded.site, site.root(), &path);
+    assert!(
+        matches!(change, docsite::deps::Change::Asset(_)),
+        "{change:?}"
+    );
+    let outputs: Vec<String> = loaded
+        .images
+        .refresh("two.png", &path)
+        .unwrap()
+        .outputs
+        .iter()
+        .map(|o| o.rel.clone())
+        .collect();
+    let after = entries();
+    let new: Vec<&String> = after.difference(&before).collect();
+    assert_eq!(new.len(), 3, "only the changed image is encoded: {new:?}");
+    assert!(before.is_subset(&after));
+    assert!(matches!(
+        loaded.reload_page("b.md"),
+        docsite::build::Reloaded::Pages(_)
+    ));
+    let body = &loaded.bodies[loaded.site.page_index("b.md").unwrap()].html;
+    for rel in &outputs {
+        assert!(body.contains(rel.as_str()), "{rel} in {body}");
+    }
 }

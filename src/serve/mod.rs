@@ -149,7 +149,25 @@ impl Workspace {
                 }
             }
         }
-        for rel in &plan.pages {
+        // An image's outputs are named by its content: only it is encoded again, and the pages
+        // showing it are rendered again with the new names.
+        let mut pages = plan.pages.clone();
+        for &a in &plan.assets {
+            let rel = &loaded.site.assets[a].rel;
+            if loaded.images.get(rel).is_some() {
+                let path = self.root.join(&folders.content).join(rel);
+                // A problem with it is reported at the pages' references to it.
+                let _ = loaded.images.refresh(&rel.clone(), &path);
+                pages.extend(
+                    deps::asset_dependents(&loaded.links, a)
+                        .into_iter()
+                        .map(|p| loaded.site.pages[p].page.source.rel.clone()),
+                );
+            }
+        }
+        pages.sort_unstable();
+        pages.dedup();
+        for rel in &pages {
             match loaded.reload_page(rel) {
                 build::Reloaded::Pages(p) => render.extend(p.first()),
                 build::Reloaded::Navigation(p) => {
@@ -172,10 +190,22 @@ impl Workspace {
                 site_wide = true;
             }
         }
+        let replaced = if plan.assets.is_empty() {
+            Default::default()
+        } else {
+            loaded
+                .images
+                .replaced_originals(&loaded.site, &loaded.bodies)
+        };
         for &a in &plan.assets {
             let rel = loaded.site.assets[a].rel.clone();
-            let bytes = read(&folders.content, &rel)?;
-            files.push((rel, bytes.into()));
+            for (out, from) in loaded.images.files_of(&rel) {
+                files.push((out, std::fs::read(from).ok()?.into()));
+            }
+            if !replaced.contains(&rel) {
+                let bytes = read(&folders.content, &rel)?;
+                files.push((rel, bytes.into()));
+            }
             render.extend(deps::asset_dependents(&loaded.links, a));
         }
         if blocking(&loaded.problems) {

@@ -224,3 +224,101 @@ pub fn screenshot_size(i: u64) -> (u32, u32) {
     ];
     sizes[(i as usize) % sizes.len()]
 }
+
+/// A baseline JPEG with four components stored as Adobe writes CMYK (inverted: 255 is no
+/// ink), made of flat 8x8 blocks so that only DC coefficients are needed. `ink(bx, by)` gives
+/// each block's C, M, Y, K ink in 0..=255. Written by hand because no encoder we depend on
+/// writes CMYK.
+pub fn cmyk_jpeg(blocks_x: u16, blocks_y: u16, ink: impl Fn(u16, u16) -> [u8; 4]) -> Vec<u8> {
+    fn segment(out: &mut Vec<u8>, marker: u8, body: &[u8]) {
+        out.extend([0xFF, marker]);
+        out.extend(((body.len() + 2) as u16).to_be_bytes());
+        out.extend(body);
+    }
+    struct Bits {
+        out: Vec<u8>,
+        acc: u32,
+        n: u32,
+    }
+    impl Bits {
+        fn put(&mut self, value: u32, len: u32) {
+            for i in (0..len).rev() {
+                self.acc = self.acc << 1 | (value >> i & 1);
+                self.n += 1;
+                if self.n == 8 {
+                    let byte = self.acc as u8;
+                    self.out.push(byte);
+                    if byte == 0xFF {
+                        self.out.push(0);
+                    }
+                    self.acc = 0;
+                    self.n = 0;
+                }
+            }
+        }
+    }
+    let mut out = vec![0xFF, 0xD8];
+    // Adobe APP14, transform 0: the components are CMYK as they are (no YCCK).
+    segment(&mut out, 0xEE, b"Adobe\x00\x64\x00\x00\x00\x00\x00");
+    let mut dqt = vec![0u8];
+    dqt.extend([1u8; 64]);
+    segment(&mut out, 0xDB, &dqt);
+    let (w, h) = (blocks_x * 8, blocks_y * 8);
+    let mut sof = vec![8];
+    sof.extend(h.to_be_bytes());
+    sof.extend(w.to_be_bytes());
+    sof.push(4);
+    for id in 1..=4 {
+        sof.extend([id, 0x11, 0]);
+    }
+    segment(&mut out, 0xC0, &sof);
+    // DC table: the 12 size categories, each a 4-bit code equal to the category.
+    let mut dht = vec![0x00];
+    let mut counts = [0u8; 16];
+    counts[3] = 12;
+    dht.extend(counts);
+    dht.extend(0..12u8);
+    segment(&mut out, 0xC4, &dht);
+    // AC table: end-of-block only, code `0`.
+    let mut dht = vec![0x10];
+    let mut counts = [0u8; 16];
+    counts[0] = 1;
+    dht.extend(counts);
+    dht.push(0);
+    segment(&mut out, 0xC4, &dht);
+    let mut sos = vec![4];
+    for id in 1..=4 {
+        sos.extend([id, 0x00]);
+    }
+    sos.extend([0, 63, 0]);
+    segment(&mut out, 0xDA, &sos);
+    let mut bits = Bits {
+        out: Vec::new(),
+        acc: 0,
+        n: 0,
+    };
+    let mut previous = [0i32; 4];
+    for by in 0..blocks_y {
+        for bx in 0..blocks_x {
+            let ink = ink(bx, by);
+            for c in 0..4 {
+                // Stored inverted; a flat block's DC is 8 x (sample - 128).
+                let dc = 8 * (255 - ink[c] as i32 - 128);
+                let diff = dc - previous[c];
+                previous[c] = dc;
+                let size = 32 - diff.unsigned_abs().leading_zeros();
+                bits.put(size, 4);
+                let extra = if diff < 0 { diff - 1 } else { diff };
+                bits.put(extra as u32 & ((1 << size) - 1), size);
+                bits.put(0, 1);
+            }
+        }
+    }
+    if bits.n > 0 {
+        let pad = 8 - bits.n;
+        bits.put((1 << pad) - 1, pad);
+    }
+    out.extend(bits.out);
+    out.extend([0xFF, 0xD9]);
+    out
+}

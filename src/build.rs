@@ -428,7 +428,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
                 let _ = h.save_cache();
             }
         });
-        let written = write_site(&mut loaded, &staging);
+        let written = write_site(&mut loaded, &staging, Bodies::Release);
         let _ = saving.join();
         written
     })?;
@@ -558,12 +558,23 @@ pub fn search_index(loaded: &Loaded) -> crate::search::Files {
     crate::search::build(&loaded.site, &loaded.bodies)
 }
 
+/// What [`write_site`] leaves of the pages' bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bodies {
+    /// Keep them: the preview server re-renders pages from them later.
+    Keep,
+    /// Free each page's HTML once its page is written: a one-off build of a large site must not
+    /// hold every body and every search posting at once.
+    Release,
+}
+
 /// Renders every document of a loaded site and writes it, with every asset, into `staging`
 /// (a folder being built, or the preview server's memory). Returns the number of pages and of
 /// copied files.
 pub fn write_site(
     loaded: &mut Loaded,
     staging: &impl output::Sink,
+    bodies_after: Bodies,
 ) -> Result<(usize, usize), Errors> {
     let site = &loaded.site;
     let root = &loaded.root;
@@ -575,18 +586,32 @@ pub fn write_site(
         return Err(Errors(loaded.problems.clone()));
     };
     let renderer = Renderer::new(site, theme, &asset_urls).map_err(Errors)?;
+    let owned: Vec<String> = match bodies_after {
+        Bodies::Keep => Vec::new(),
+        Bodies::Release => loaded
+            .bodies
+            .iter_mut()
+            .map(|b| std::mem::take(&mut b.html))
+            .collect(),
+    };
     let bodies = &loaded.bodies;
+    let write_page = |p: usize, body_html: &str| {
+        let (path, html) = renderer.page_with(p, body_html, &bodies[p].headings)?;
+        staging.write(&path, html.as_bytes())
+    };
 
     // The search index is built beside the pages: both only read the loaded site.
     let (page_results, search_errors) = rayon::join(
-        || {
-            (0..site.pages.len())
+        || match bodies_after {
+            Bodies::Keep => (0..site.pages.len())
                 .into_par_iter()
-                .map(|p| {
-                    let (path, html) = renderer.page(p, &bodies[p])?;
-                    staging.write(&path, html.as_bytes())
-                })
-                .collect::<Vec<Result<(), Error>>>()
+                .map(|p| write_page(p, &bodies[p].html))
+                .collect::<Vec<Result<(), Error>>>(),
+            Bodies::Release => owned
+                .into_par_iter()
+                .enumerate()
+                .map(|(p, html)| write_page(p, &html))
+                .collect(),
         },
         || crate::search::write(site, bodies, staging),
     );

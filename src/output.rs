@@ -86,7 +86,7 @@ impl Staging {
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error> {
         let path = self.dir.path().join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, &e))?;
+            make_dir(parent)?;
         }
         std::fs::write(&path, bytes).map_err(|e| Error::io("writing", &path, &e))
     }
@@ -95,7 +95,7 @@ impl Staging {
     pub fn copy(&self, rel: &str, from: &Path, display: &Path) -> Result<(), Error> {
         let path = self.dir.path().join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io("creating", parent, &e))?;
+            make_dir(parent)?;
         }
         std::fs::copy(from, &path)
             .map(|_| ())
@@ -149,14 +149,33 @@ impl Staging {
     }
 }
 
+/// Creates `dir` inside the staging folder. Most files go into a folder of their own (pretty
+/// URLs), so one `mkdir` is tried first; `create_dir_all` (a `stat` per level) only when a parent
+/// is missing too.
+fn make_dir(dir: &Path) -> Result<(), Error> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        // A file in the way fails the write that follows, with its path.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => std::fs::create_dir_all(dir).map_err(|e| Error::io("creating", dir, &e)),
+    }
+}
+
 /// Deletes a folder, its subfolders in parallel: removing the previous site is a large part of a
-/// build's time on a big site.
+/// build's time on a big site. Entry types come from the directory listing, not a `stat` each.
 fn remove_dir_all_parallel(dir: &Path) {
     use rayon::prelude::*;
     if let Ok(entries) = std::fs::read_dir(dir) {
-        let paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.par_iter().for_each(|p| {
-            if p.is_dir() && !p.is_symlink() {
+        let entries: Vec<(PathBuf, bool)> = entries
+            .filter_map(|e| {
+                let e = e.ok()?;
+                // A symlink is removed as a file, never followed.
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                Some((e.path(), is_dir))
+            })
+            .collect();
+        entries.par_iter().for_each(|(p, is_dir)| {
+            if *is_dir {
                 remove_dir_all_parallel(p);
             } else {
                 let _ = std::fs::remove_file(p);

@@ -222,6 +222,16 @@ impl<'a> Renderer<'a> {
 
     /// Renders page `p` with its rendered Markdown.
     pub fn page(&self, p: usize, body: &Rendered) -> Result<Document, Error> {
+        self.page_with(p, &body.html, &body.headings)
+    }
+
+    /// [`Renderer::page`] from the parts of its body a page shows: its HTML and its headings.
+    pub fn page_with(
+        &self,
+        p: usize,
+        body_html: &str,
+        headings: &[Heading],
+    ) -> Result<Document, Error> {
         let node = &self.site.pages[p];
         let meta = &node.page.meta;
         let (kind, template) = page_template(self.site, p);
@@ -243,10 +253,10 @@ impl<'a> Renderer<'a> {
         let with_form;
         let content = match &meta.verify {
             Some(spec) => {
-                with_form = self.verify_form(spec, &url, &body.html, node)?;
-                &with_form
+                with_form = self.verify_form(spec, &url, body_html, node)?;
+                with_form.as_str()
             }
-            None => &body.html,
+            None => body_html,
         };
         let page = PageContext {
             title: &meta.title,
@@ -254,8 +264,7 @@ impl<'a> Renderer<'a> {
             url,
             permalink: self.site.permalink(&node.url),
             content,
-            toc: body
-                .headings
+            toc: headings
                 .iter()
                 .filter(|h| h.level == 2 || h.level == 3)
                 .collect(),

@@ -248,7 +248,7 @@ impl Workspace {
             return Err(loaded.problems);
         }
         let memory = Memory::default();
-        build::write_site(&mut loaded, &memory).map_err(|e| e.0)?;
+        build::write_site(&mut loaded, &memory, build::Bodies::Keep).map_err(|e| e.0)?;
         let sources = Arc::new(
             loaded
                 .site

@@ -130,7 +130,7 @@ pub struct Rendered {
     pub raw_urls: Vec<RawHtmlItem>,
     /// The page's prose split at its h2/h3 headings, for the search index: the opening first
     /// (anchor empty), then one entry per heading.
-    pub search: Vec<SearchSection>,
+    pub search: std::sync::Arc<Vec<SearchSection>>,
 }
 
 /// A stretch of a page's text under one heading, as search indexes it.
@@ -481,7 +481,7 @@ impl Renderer<'_> {
             html_ids: state.html_ids,
             components: state.components,
             raw_urls: state.raw_urls,
-            search: state.search,
+            search: std::sync::Arc::new(state.search),
         }
     }
 

@@ -14,6 +14,8 @@
 //! browser can group a word with its inflections without shipping a stemmer.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
@@ -231,18 +233,59 @@ struct Row<'a> {
     text: &'a str,
 }
 
+/// A page's searchable text, detached from the site: the preview server builds a new index from
+/// these without holding the site while it works.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The page's title.
+    pub title: String,
+    /// The page's URL (with the base path).
+    pub url: String,
+    /// Its sections, as the Markdown renderer set them aside.
+    pub sections: Arc<Vec<SearchSection>>,
+}
+
+/// The pages to index: every page that is not hidden, not `search: false` and did not fail.
+pub fn sources(site: &Site, bodies: &[Rendered]) -> Vec<Source> {
+    (0..site.pages.len())
+        .filter(|&p| {
+            let node = &site.pages[p];
+            node.page.meta.search && !node.page.meta.hide && !node.page.failed
+        })
+        .map(|p| {
+            let node = &site.pages[p];
+            Source {
+                title: node.page.meta.title.clone(),
+                url: site.url(&node.url),
+                sections: bodies[p].search.clone(),
+            }
+        })
+        .collect()
+}
+
 /// Builds the index files for every page that is not hidden and not `search: false`, from the
 /// text the Markdown renderer set aside ([`Rendered::search`]).
 pub fn build(site: &Site, bodies: &[Rendered]) -> Files {
-    collect(|emit| generate(site, bodies, emit))
+    let sources = sources(site, bodies);
+    collect(|emit| generate(&sources, emit, &AtomicBool::new(false)))
+}
+
+/// Builds the index of `sources`; `None` when `cancel` was set before it was done (a newer
+/// version of the site is on its way, and this index would be stale).
+pub fn build_from(sources: &[Source], cancel: &AtomicBool) -> Option<Files> {
+    let files = collect(|emit| generate(sources, emit, cancel));
+    (!cancel.load(Ordering::Relaxed)).then_some(files)
 }
 
 /// Writes the index into `sink`, each file as soon as it is made: the whole index of a large
 /// site is never in memory at once.
 pub fn write(site: &Site, bodies: &[Rendered], sink: &impl Sink) -> Vec<Error> {
-    generate(site, bodies, &|path, json| {
-        sink.write(&path, json.as_bytes())
-    })
+    let sources = sources(site, bodies);
+    generate(
+        &sources,
+        &|path, json| sink.write(&path, json.as_bytes()),
+        &AtomicBool::new(false),
+    )
 }
 
 /// Runs `make` with an emitter that keeps the files, and returns them sorted by path.
@@ -262,18 +305,17 @@ fn collect(make: impl FnOnce(Emit) -> Vec<Error>) -> Files {
     files
 }
 
-fn generate(site: &Site, bodies: &[Rendered], emit: Emit) -> Vec<Error> {
+fn generate(sources: &[Source], emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
     use rayon::prelude::*;
+    let cancelled = || cancel.load(Ordering::Relaxed);
     // Every indexed section as (page, its place in the page's list), in page order: a
     // section's id is its place here.
-    let rows: Vec<(u32, u32)> = (0..site.pages.len())
-        .filter(|&p| {
-            let node = &site.pages[p];
-            node.page.meta.search && !node.page.meta.hide && !node.page.failed
-        })
-        .flat_map(|p| {
-            bodies[p]
-                .search
+    let rows: Vec<(u32, u32)> = sources
+        .iter()
+        .enumerate()
+        .flat_map(|(p, source)| {
+            source
+                .sections
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| kept(s))
@@ -282,11 +324,11 @@ fn generate(site: &Site, bodies: &[Rendered], emit: Emit) -> Vec<Error> {
         .collect();
     let row = |i: usize| {
         let (p, k) = rows[i];
-        let node = &site.pages[p as usize];
-        let s = &bodies[p as usize].search[k as usize];
+        let source = &sources[p as usize];
+        let s = &source.sections[k as usize];
         Row {
-            title: &node.page.meta.title,
-            url: site.url(&node.url).into(),
+            title: &source.title,
+            url: source.url.as_str().into(),
             heading: &s.heading,
             anchor: &s.anchor,
             text: &s.text,
@@ -304,18 +346,21 @@ fn generate(site: &Site, bodies: &[Rendered], emit: Emit) -> Vec<Error> {
                 .map(|run| {
                     let mut acc = Postings::default();
                     for &i in run {
-                        let (p, k) = rows[i];
-                        let s = &bodies[p as usize].search[k as usize];
-                        let title = &site.pages[p as usize].page.meta.title;
-                        acc.add(i as u32, title, &s.heading, &s.text);
+                        if i % 256 == 0 && cancelled() {
+                            break;
+                        }
+                        let r = row(i);
+                        acc.add(i as u32, r.title, r.heading, r.text);
                     }
                     acc
                 })
                 .reduce(Postings::default, Postings::merge)
         },
-        || chunk_files(rows.len(), &row, emit),
+        || chunk_files(rows.len(), &row, emit, cancel),
     );
-    errors.extend(term_files(postings, rows.len(), emit));
+    if !cancelled() {
+        errors.extend(term_files(postings, rows.len(), emit, cancel));
+    }
     errors
 }
 
@@ -462,9 +507,10 @@ pub fn index(all: &[Section]) -> Files {
             text: &s.text,
         }
     };
+    let cancel = AtomicBool::new(false);
     collect(|emit| {
-        let mut errors = chunk_files(all.len(), &row, emit);
-        errors.extend(term_files(postings, all.len(), emit));
+        let mut errors = chunk_files(all.len(), &row, emit, &cancel);
+        errors.extend(term_files(postings, all.len(), emit, &cancel));
         errors
     })
 }
@@ -482,7 +528,7 @@ fn push_json_str(out: &mut String, s: &str) {
 }
 
 /// The term shards (`search/t/*.json`) and then `search/meta.json`, which lists them.
-fn term_files(postings: Postings, sections: usize, emit: Emit) -> Vec<Error> {
+fn term_files(postings: Postings, sections: usize, emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
     use rayon::prelude::*;
     let mut terms = postings.into_terms();
     // Sorted, the terms of one shard (their first two characters) are neighbours.
@@ -493,6 +539,9 @@ fn term_files(postings: Postings, sections: usize, emit: Emit) -> Vec<Error> {
             || Stemmer::create(Algorithm::English),
             |stemmer, group| {
                 let name = shard(&group[0].0);
+                if cancel.load(Ordering::Relaxed) {
+                    return (name, None);
+                }
                 let mut json = String::with_capacity(group.len() * 16);
                 json.push('{');
                 for (i, (term, list)) in group.iter_mut().enumerate() {
@@ -563,6 +612,7 @@ fn chunk_files<'a>(
     count: usize,
     row: &(dyn Fn(usize) -> Row<'a> + Sync),
     emit: Emit,
+    cancel: &AtomicBool,
 ) -> Vec<Error> {
     use rayon::prelude::*;
     #[derive(Serialize)]
@@ -573,6 +623,9 @@ fn chunk_files<'a>(
     (0..count.div_ceil(CHUNK))
         .into_par_iter()
         .filter_map(|n| {
+            if cancel.load(Ordering::Relaxed) {
+                return None;
+            }
             let rows: Vec<Row> = (n * CHUNK..count.min((n + 1) * CHUNK)).map(row).collect();
             let mut c = Chunk {
                 p: Vec::new(),

@@ -9,6 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -499,7 +500,18 @@ async fn rebuild_loop(
     (watcher, tx, mut rx): Watch,
 ) {
     let mut watcher = Some(watcher);
+    // Without the pool, the index is refreshed only by full rebuilds.
+    let search_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .thread_name(|_| "docsite-search".into())
+        .build()
+        .ok()
+        .map(Arc::new);
+    let mut refreshing: Option<Arc<AtomicBool>> = None;
     while let Some(mut changed) = rx.recv().await {
+        if let Some(cancel) = refreshing.take() {
+            cancel.store(true, Ordering::Relaxed);
+        }
         // A burst (a checkout touching hundreds of files) becomes one rebuild.
         while let Ok(more) = rx.try_recv() {
             changed.extend(more);
@@ -618,33 +630,47 @@ async fn rebuild_loop(
             }
         );
         // Re-rendered pages may have new text: refresh the search index after the reload went
-        // out, and only when no further change waits (the next rebuild would redo it anyway).
+        // out, and only when no further change waits. It runs off the workspace lock, on a
+        // one-thread pool (a rebuild keeps a core), and is cancelled by the next change: on a
+        // large site it takes far longer than a rebuild, which must never wait for it.
         if rendered.is_some() && !failed && rx.is_empty() {
-            let workspace = workspace.clone();
-            let index = tokio::task::spawn_blocking(move || {
-                workspace
-                    .lock()
+            let sources = workspace.lock().ok().and_then(|w| {
+                w.loaded
+                    .as_ref()
+                    .map(|l| crate::search::sources(&l.site, &l.bodies))
+            });
+            if let (Some(sources), Some(pool)) = (sources, search_pool.clone()) {
+                let cancel = Arc::new(AtomicBool::new(false));
+                refreshing = Some(cancel.clone());
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let index = tokio::task::spawn_blocking({
+                        let cancel = cancel.clone();
+                        move || pool.install(|| crate::search::build_from(&sources, &cancel))
+                    })
+                    .await
                     .ok()
-                    .and_then(|w| w.loaded.as_ref().map(build::search_index))
-            })
-            .await
-            .ok()
-            .flatten();
-            if let Some(index) = index {
-                let mut guard = match shared.snapshot.write() {
-                    Ok(g) => g,
-                    Err(e) => e.into_inner(),
-                };
-                let mut files = guard.files.clone();
-                for (path, json) in index {
-                    files.insert(path, json.into_bytes().into());
-                }
-                *guard = Arc::new(Snapshot {
-                    files,
-                    sources: guard.sources.clone(),
-                    problems: guard.problems.clone(),
-                    failed: guard.failed,
-                    generation: guard.generation,
+                    .flatten();
+                    let Some(index) = index else { return };
+                    let mut guard = match shared.snapshot.write() {
+                        Ok(g) => g,
+                        Err(e) => e.into_inner(),
+                    };
+                    // A newer version went out meanwhile: this index is of an older one.
+                    if cancel.load(Ordering::Relaxed) || guard.generation != generation {
+                        return;
+                    }
+                    let mut files = guard.files.clone();
+                    for (path, json) in index {
+                        files.insert(path, json.into_bytes().into());
+                    }
+                    *guard = Arc::new(Snapshot {
+                        files,
+                        sources: guard.sources.clone(),
+                        problems: guard.problems.clone(),
+                        failed: guard.failed,
+                        generation: guard.generation,
+                    });
                 });
             }
         }

@@ -744,3 +744,26 @@ fn a_port_in_use_is_reported_with_the_way_out() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn search_index_follows_an_edit_once_the_writer_pauses() {
+    let (site, server) = served_site();
+    // "ze" → shard 7a65.
+    let shard = "/search/t/7a65.json";
+    assert!(!get(&server.addr, shard).1.contains("\"zebracorn\""));
+    let from = server.log_len();
+    site.write("content/a.md", "---\ntitle: A\n---\nHello zebracorn.\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = get(&server.addr, shard);
+        if status == 200 && body.contains("\"zebracorn\"") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the served index never learned the new word; server log:\n{}",
+            server.log_since(from)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

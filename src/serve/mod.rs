@@ -46,6 +46,9 @@ pub struct ServeOptions {
     pub tls: Option<crate::listen::Tls>,
 }
 
+/// How long the site must stay unchanged before the preview rebuilds its search index.
+const SEARCH_QUIET: Duration = Duration::from_millis(400);
+
 /// One built version of the site.
 #[derive(Debug, Default)]
 struct Snapshot {
@@ -644,6 +647,12 @@ async fn rebuild_loop(
                 refreshing = Some(cancel.clone());
                 let shared = shared.clone();
                 tokio::spawn(async move {
+                    // Only once the writer pauses: while saves keep coming, each would cancel
+                    // it anyway, and meanwhile it would take a core from their rebuilds.
+                    tokio::time::sleep(SEARCH_QUIET).await;
+                    if cancel.load(Ordering::Relaxed) {
+                        return;
+                    }
                     let index = tokio::task::spawn_blocking({
                         let cancel = cancel.clone();
                         move || pool.install(|| crate::search::build_from(&sources, &cancel))

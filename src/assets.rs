@@ -1447,6 +1447,19 @@ fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<Vec<Vec<u8>
     Ok(out)
 }
 
+/// `px` as lossless WebP with the configured effort.
+fn lossless(px: &Pixels, o: &ImageOptions) -> Result<Vec<u8>, Problem> {
+    encode_webp(
+        &px.data,
+        px.width,
+        px.height,
+        px.alpha,
+        true,
+        o.lossless_quality,
+        o.method,
+    )
+}
+
 /// A resized copy: lossy for photos; for screenshots lossless when that is smaller, as it was
 /// for 60 of the 70 screenshot copies of the benchmark set (flat colours averaged stay few),
 /// at less than half the bytes of lossy overall and with no loss.
@@ -1454,20 +1467,7 @@ fn copy(px: &Pixels, photo: bool, o: &ImageOptions, limit: usize) -> Result<Vec<
     if photo {
         return lossy_within(px, o, limit);
     }
-    let (lossless, lossy) = rayon::join(
-        || {
-            encode_webp(
-                &px.data,
-                px.width,
-                px.height,
-                px.alpha,
-                true,
-                o.lossless_quality,
-                o.method,
-            )
-        },
-        || lossy_within(px, o, limit),
-    );
+    let (lossless, lossy) = rayon::join(|| lossless(px, o), || lossy_within(px, o, limit));
     let (lossless, lossy) = (lossless?, lossy?);
     Ok(if lossless.len() <= lossy.len() {
         lossless
@@ -1507,17 +1507,7 @@ fn full_size(
         candidates.push(lossy_within(px, o, limit)?);
     } else {
         let (lossless, lossy) = rayon::join(
-            || {
-                encode_webp(
-                    &px.data,
-                    px.width,
-                    px.height,
-                    px.alpha,
-                    true,
-                    o.lossless_quality,
-                    o.method,
-                )
-            },
+            || lossless(px, o),
             || {
                 encode_webp(
                     &px.data, px.width, px.height, px.alpha, false, o.quality, o.method,

@@ -1,13 +1,16 @@
 //! The search index, built with the site and served as static files, so search works on any
-//! static host. It is split so a query downloads only what it needs:
+//! static host. It is split so a query downloads only what it needs, in as few requests as
+//! possible (a browser spends about as long on a request as on 200 KB of response):
 //!
-//! - `search/meta.json`: the format version, how many sections a chunk holds, and the list of
-//!   term shards that exist (so the browser never asks for one that does not);
-//! - `search/t/<hex of the term's first two characters>.json`: the terms starting with those
-//!   characters, each with its stem and its postings (section, score), best first, at most
-//!   [`MAX_POSTINGS`];
-//! - `search/s/<n>.json`: [`CHUNK`] sections each — page title, URL, heading, anchor, text — for
-//!   the results and their excerpts.
+//! - `search/meta.json`: the format version, how many sections a chunk holds, the stop words and
+//!   the list of term shards that exist;
+//! - `search/t/x<hex of a prefix>.txt`: the terms starting with that prefix, one line each, sorted
+//!   — `term stem postings`, the postings best first, at most [`MAX_POSTINGS`]. A small site has
+//!   one shard (prefix ``); a prefix whose terms pass [`SHARD_BYTES`] is split by one more
+//!   character, and its own shard then keeps the term equal to it and a summary of its most common
+//!   longer terms. The browser fetches the shard of the longest listed prefix of each query word;
+//! - `search/s/<n>.json`: [`CHUNK`] sections each — page title, URL, heading, anchor, the start of
+//!   the text — for the results and their excerpts.
 //!
 //! Terms are normalized (lowercase, accents removed, CJK characters one by one) the same way
 //! `search.js` normalizes a query, and stemmed with Snowball's English stemmer here, so the
@@ -32,8 +35,9 @@ pub const CHUNK: usize = 16;
 /// Postings kept per term, best first: a term on every page of a 10,000-page site must not make
 /// its shard megabytes.
 pub const MAX_POSTINGS: usize = 300;
-/// Characters of section text kept for excerpts.
-const TEXT_CHARS: usize = 240;
+/// Characters of section text kept for excerpts: about two lines of a result. Matches further
+/// into a section show its start instead, which keeps a small site's whole index under 50 KB.
+const TEXT_CHARS: usize = 150;
 /// Words too common to tell sections apart; not indexed, and dropped from queries by
 /// `search.js` (the list travels in `meta.json`).
 pub const STOP_WORDS: &[&str] = &[
@@ -42,7 +46,7 @@ pub const STOP_WORDS: &[&str] = &[
     "was", "will", "with", "you", "your",
 ];
 /// The index format, checked by `search.js`.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Whether `w` is a stop word: one `match`, which compiles to a length switch and a compare,
 /// because this runs for every word of the site.
@@ -193,18 +197,6 @@ pub fn each_term(text: &str, f: &mut dyn FnMut(&str)) {
         }
     }
     flush(&mut word, f);
-}
-
-/// The shard a term belongs to: the hex of its first two characters' UTF-8.
-pub fn shard(term: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let prefix = first_two(term);
-    let mut out = String::with_capacity(prefix.len() * 2);
-    for b in prefix.bytes() {
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 15)] as char);
-    }
-    out
 }
 
 /// Whether a page's search section is worth a row: a heading, or an opening with text.
@@ -482,13 +474,17 @@ fn best_first(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
     b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
-/// The first [`TEXT_CHARS`] characters, what excerpts are made from.
+/// The first [`TEXT_CHARS`] characters, what excerpts are made from, ending at a word's end
+/// when one is near.
 fn excerpt(text: &str) -> &str {
-    let cut = text
-        .char_indices()
-        .nth(TEXT_CHARS)
-        .map_or(text.len(), |(i, _)| i);
-    &text[..cut]
+    let Some((cut, _)) = text.char_indices().nth(TEXT_CHARS) else {
+        return text;
+    };
+    let head = &text[..cut];
+    match head.rfind(char::is_whitespace) {
+        Some(space) if cut - space < 24 => head[..space].trim_end(),
+        _ => head,
+    }
 }
 
 /// The index files for these sections.
@@ -515,55 +511,34 @@ pub fn index(all: &[Section]) -> Files {
     })
 }
 
-/// Appends `s` as a JSON string.
-fn push_json_str(out: &mut String, s: &str) {
-    // Terms are letters and digits, so this is almost always the plain copy.
-    if s.bytes().all(|b| b.is_ascii_alphanumeric() || b >= 0x80) {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    } else {
-        out.push_str(&serde_json::to_string(s).unwrap_or_default());
-    }
-}
-
-/// The term shards (`search/t/*.json`) and then `search/meta.json`, which lists them.
+/// The term shards (`search/t/x<hex>.txt`) and then `search/meta.json`, which lists them.
 fn term_files(postings: Postings, sections: usize, emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
     use rayon::prelude::*;
     let mut terms = postings.into_terms();
-    // Sorted, the terms of one shard (their first two characters) are neighbours.
+    // Sorted, the terms sharing a prefix are neighbours: a shard is a range.
     terms.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let shards: Vec<(String, Option<Error>)> = terms
-        .par_chunk_by_mut(|a, b| first_two(&a.0) == first_two(&b.0))
+    let lines: Vec<Line> = terms
+        .into_par_iter()
         .map_init(
             || Stemmer::create(Algorithm::English),
-            |stemmer, group| {
-                let name = shard(&group[0].0);
-                if cancel.load(Ordering::Relaxed) {
-                    return (name, None);
-                }
-                let mut json = String::with_capacity(group.len() * 16);
-                json.push('{');
-                for (i, (term, list)) in group.iter_mut().enumerate() {
-                    if i > 0 {
-                        json.push(',');
-                    }
-                    push_json_str(&mut json, term);
-                    json.push(':');
-                    push_entry(&mut json, stemmer, term, list);
-                }
-                json.push('}');
-                let error = emit(format!("search/t/{name}.json"), json).err();
-                (name, error)
-            },
+            |stemmer, (term, mut list)| Line::new(stemmer, term, &mut list),
         )
         .collect();
-    let mut errors = Vec::new();
-    let mut names = Vec::with_capacity(shards.len());
-    for (name, error) in shards {
-        names.push(name);
-        errors.extend(error);
+    if cancel.load(Ordering::Relaxed) {
+        return Vec::new();
     }
+    let plan = plan_shards(&lines);
+    let mut errors: Vec<Error> = plan
+        .par_iter()
+        .filter_map(|shard| {
+            if cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            let text = shard.text(&lines);
+            emit(format!("search/t/x{}.txt", hex(&shard.prefix)), text).err()
+        })
+        .collect();
+    let mut names: Vec<String> = plan.iter().map(|s| hex(&s.prefix)).collect();
     names.sort_unstable();
     let meta = Meta {
         version: VERSION,
@@ -577,32 +552,183 @@ fn term_files(postings: Postings, sections: usize, emit: Emit, cancel: &AtomicBo
     errors
 }
 
-/// The first two characters of a term: what its shard is named for.
-fn first_two(term: &str) -> &str {
-    &term[..term.char_indices().nth(2).map_or(term.len(), |(i, _)| i)]
+/// One term's line in its shard: `term stem postings`. The stem is empty when it is the term,
+/// a number when it is the term's first characters (the usual case: `configured` → `8`), and
+/// itself otherwise; terms and stems are letters and digits, so a space never needs escaping.
+struct Line {
+    term: Box<str>,
+    text: String,
+    /// How many postings it has: how common the term is.
+    postings: usize,
 }
 
-/// A term's entry: its postings, or `[stem, postings]` when the stem differs from the term.
-fn push_entry(json: &mut String, stemmer: &Stemmer, term: &str, list: &mut List) {
-    list.sort_unstable_by(best_first);
-    list.truncate(MAX_POSTINGS);
-    let top = list.first().map_or(1.0, |l| l.1).max(f32::MIN_POSITIVE);
-    let flat = encode(list, top);
-    // The English stemmer only changes words of letters.
-    let stem = if term.bytes().all(|b| b.is_ascii_lowercase()) {
-        stemmer.stem(term)
-    } else {
-        std::borrow::Cow::Borrowed(term)
-    };
-    if *stem == *term {
-        push_json_str(json, &flat);
-    } else {
-        json.push('[');
-        push_json_str(json, &stem);
-        json.push(',');
-        push_json_str(json, &flat);
-        json.push(']');
+impl Line {
+    fn new(stemmer: &Stemmer, term: Box<str>, list: &mut List) -> Line {
+        list.sort_unstable_by(best_first);
+        list.truncate(MAX_POSTINGS);
+        let top = list.first().map_or(1.0, |l| l.1).max(f32::MIN_POSITIVE);
+        // The English stemmer only changes words of letters.
+        let stem = if term.bytes().all(|b| b.is_ascii_lowercase()) {
+            stemmer.stem(&term)
+        } else {
+            std::borrow::Cow::Borrowed(&*term)
+        };
+        let mut text = String::with_capacity(term.len() + 4 + list.len() * 4);
+        text.push_str(&term);
+        text.push(' ');
+        if *stem != *term {
+            if term.starts_with(&*stem) {
+                text.push_str(&stem.len().to_string());
+            } else {
+                text.push_str(&stem);
+            }
+        }
+        text.push(' ');
+        encode_into(&mut text, list, top);
+        let postings = list.len();
+        Line {
+            term,
+            text,
+            postings,
+        }
     }
+
+    /// The line with at most `n` postings (they are best first).
+    fn cut(&self, n: usize) -> &str {
+        let mut seen = 0;
+        for (i, b) in self.text.bytes().enumerate() {
+            if b.is_ascii_uppercase() {
+                seen += 1;
+                if seen == n {
+                    return &self.text[..=i];
+                }
+            }
+        }
+        &self.text
+    }
+}
+
+/// Bytes a shard aims to stay under. A browser here spends about as long on one request as on
+/// 200 KB more of a response, so few, fuller shards win; but a query of several words fetches
+/// a shard each, within the first query's budget of 300 KB.
+const SHARD_BYTES: usize = 48 * 1024;
+/// Postings per word in a split shard's summary of its longer words: enough for results while
+/// the reader is still typing.
+const SUMMARY_POSTINGS: usize = 40;
+/// Bytes of a split shard's summary.
+const SUMMARY_BYTES: usize = SHARD_BYTES / 2;
+/// Prefixes longer than this are not split further: a shard of one long prefix that is still
+/// big is rare and still correct.
+const MAX_PREFIX_CHARS: usize = 8;
+
+/// One shard: the terms starting with `prefix`, `lines[range]`. A split shard (`summary`) holds
+/// the term equal to its prefix, if any, and the most common of the longer terms (which also
+/// have shards of their own), so a query still being typed gets results from one fetch.
+struct ShardPlan {
+    prefix: String,
+    range: std::ops::Range<usize>,
+    summary: bool,
+}
+
+impl ShardPlan {
+    fn text(&self, lines: &[Line]) -> String {
+        let all = &lines[self.range.clone()];
+        let mut out = String::new();
+        if !self.summary {
+            out.reserve(all.iter().map(|l| l.text.len() + 1).sum());
+            for l in all {
+                out.push_str(&l.text);
+                out.push('\n');
+            }
+            return out;
+        }
+        let exact = all
+            .first()
+            .filter(|l| *l.term == *self.prefix)
+            .map(|l| l.text.as_str());
+        let mut common: Vec<&Line> = all.iter().filter(|l| *l.term != *self.prefix).collect();
+        common.sort_unstable_by(|a, b| b.postings.cmp(&a.postings).then(a.term.cmp(&b.term)));
+        let mut budget = SUMMARY_BYTES.saturating_sub(exact.map_or(0, str::len));
+        let mut kept: Vec<&str> = Vec::new();
+        for l in common {
+            let line = l.cut(SUMMARY_POSTINGS);
+            if line.len() + 1 > budget {
+                break;
+            }
+            budget -= line.len() + 1;
+            kept.push(line);
+        }
+        kept.sort_unstable();
+        for line in exact.into_iter().chain(kept) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Splits the sorted lines into shards by prefix, one character more wherever a shard would
+/// pass [`SHARD_BYTES`]: a small site gets one shard, a large one a shard per busy prefix.
+fn plan_shards(lines: &[Line]) -> Vec<ShardPlan> {
+    // bytes[i] is the size of lines[..i], so any range's size is one subtraction.
+    let mut bytes = Vec::with_capacity(lines.len() + 1);
+    bytes.push(0usize);
+    for l in lines {
+        bytes.push(bytes.last().copied().unwrap_or(0) + l.text.len() + 1);
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![(String::new(), 0..lines.len())];
+    while let Some((prefix, range)) = todo.pop() {
+        let chars = prefix.chars().count();
+        if bytes[range.end] - bytes[range.start] <= SHARD_BYTES || chars >= MAX_PREFIX_CHARS {
+            out.push(ShardPlan {
+                prefix,
+                range,
+                summary: false,
+            });
+            continue;
+        }
+        // The term equal to the prefix sorts first and stays in the split shard.
+        let mut start = range.start;
+        if lines.get(start).is_some_and(|l| *l.term == *prefix) {
+            start += 1;
+        }
+        let mut i = start;
+        while i < range.end {
+            let head = first_chars(&lines[i].term, chars + 1);
+            let mut j = i + 1;
+            while j < range.end && lines[j].term.starts_with(head) {
+                j += 1;
+            }
+            todo.push((head.to_string(), i..j));
+            i = j;
+        }
+        // The root has no term of its own and a query never lands on it.
+        if !prefix.is_empty() {
+            out.push(ShardPlan {
+                prefix,
+                range,
+                summary: true,
+            });
+        }
+    }
+    out
+}
+
+/// The first `n` characters of a term.
+fn first_chars(term: &str, n: usize) -> &str {
+    &term[..term.char_indices().nth(n).map_or(term.len(), |(i, _)| i)]
+}
+
+/// The hex of a prefix's UTF-8: a shard's file name, safe on any host whatever the script.
+pub fn hex(prefix: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(prefix.len() * 2);
+    for b in prefix.bytes() {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// The section chunks (`search/s/<n>.json`), [`CHUNK`] rows each:
@@ -647,11 +773,11 @@ fn chunk_files<'a>(
         .collect()
 }
 
-/// Postings as one string, self-delimiting: each is the section id in base 36 (lowercase)
-/// followed by its score 1–9 as a capital `A`–`I`. Plain JSON arrays were twice the size.
-fn encode(list: &[(u32, f32)], top: f32) -> String {
+/// Appends postings as one string, self-delimiting: each is the section id in base 36
+/// (lowercase) followed by its score 1–9 as a capital `A`–`I`. Plain JSON arrays were twice the
+/// size.
+fn encode_into(out: &mut String, list: &[(u32, f32)], top: f32) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(list.len() * 4);
     let mut digits = [0u8; 8];
     for &(id, score) in list {
         let mut n = id;
@@ -668,13 +794,11 @@ fn encode(list: &[(u32, f32)], top: f32) -> String {
         let level = ((score / top) * 9.0).round().clamp(1.0, 9.0) as u8;
         out.push((b'A' + level - 1) as char);
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     #[test]
     fn terms_fold_case_and_accents_and_split_cjk() {
@@ -692,8 +816,8 @@ mod tests {
             terms("naïve NAÏVE ÜberX abcé ABC"),
             ["naive", "naive", "uberx", "abce", "abc"]
         );
-        assert_eq!(shard("co"), "636f");
-        assert_eq!(shard("é"), "c3a9");
+        assert_eq!(hex("co"), "636f");
+        assert_eq!(hex("é"), "c3a9");
     }
 
     fn section(title: &str, heading: &str, text: &str) -> Section {
@@ -715,7 +839,36 @@ mod tests {
 
     #[test]
     fn postings_encode_compactly() {
-        assert_eq!(encode(&[(1, 9.0), (36, 4.5), (0, 0.1)], 9.0), "1I10E0A");
+        let mut out = String::new();
+        encode_into(&mut out, &[(1, 9.0), (36, 4.5), (0, 0.1)], 9.0);
+        assert_eq!(out, "1I10E0A");
+    }
+
+    /// The line of `term` in the shard the browser would fetch for it: the longest listed
+    /// prefix, as `search.js` picks it.
+    fn lookup<'a>(files: &'a Files, term: &str) -> Option<(&'a str, &'a str)> {
+        let meta: serde_json::Value =
+            serde_json::from_str(&files.iter().find(|(p, _)| p == "search/meta.json")?.1).unwrap();
+        let shards: Vec<&str> = meta["shards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let chars = term.chars().count();
+        let name = (0..=chars)
+            .rev()
+            .map(|n| hex(first_chars(term, n)))
+            .find(|h| shards.contains(&h.as_str()))?;
+        let text = &files
+            .iter()
+            .find(|(p, _)| *p == format!("search/t/x{name}.txt"))
+            .expect("a listed shard exists")
+            .1;
+        text.lines().find_map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            (parts.next()? == term).then(|| (parts.next().unwrap(), parts.next().unwrap()))
+        })
     }
 
     #[test]
@@ -732,48 +885,84 @@ mod tests {
             all.push(section(&format!("P{i}"), "", "common word"));
         }
         let files = index(&all);
-        let shard: BTreeMap<String, serde_json::Value> = serde_json::from_str(
-            &files
-                .iter()
-                .find(|(p, _)| p == "search/t/7665.json")
-                .unwrap()
-                .1,
-        )
-        .unwrap();
-        assert_eq!(shard["verify"][0], "verifi");
-        assert!(
-            shard["verify"][1].as_str().unwrap().starts_with("1I"),
-            "the title match ranks first"
+        let (stem, postings) = lookup(&files, "verify").unwrap();
+        assert_eq!(stem, "verifi", "a stem that is not a prefix is written out");
+        assert!(postings.starts_with("1I"), "the title match ranks first");
+        assert_eq!(
+            lookup(&files, "words").unwrap().0,
+            "4",
+            "a prefix stem is a length"
         );
-        let common: BTreeMap<String, serde_json::Value> = serde_json::from_str(
-            &files
-                .iter()
-                .find(|(p, _)| p == "search/t/636f.json")
-                .unwrap()
-                .1,
-        )
-        .unwrap();
-        let postings = common["common"]
-            .as_str()
-            .expect("a term whose stem is itself is its postings alone");
+        let (stem, postings) = lookup(&files, "common").unwrap();
+        assert_eq!(stem, "", "a term that is its own stem");
         assert_eq!(
             postings.chars().filter(char::is_ascii_uppercase).count(),
             MAX_POSTINGS
         );
-        let all_terms = files
-            .iter()
-            .filter(|(p, _)| p.starts_with("search/t/"))
-            .count();
-        assert!(all_terms > 0);
         assert!(
-            !files.iter().any(|(p, _)| p == "search/t/7468.json"),
-            "stop words like `the` are not indexed"
+            lookup(&files, "the").is_none(),
+            "stop words are not indexed"
         );
+        let shards = files.iter().filter(|(p, _)| p.starts_with("search/t/"));
+        assert_eq!(shards.count(), 1, "a small site has one shard");
         let meta = &files
             .iter()
             .find(|(p, _)| p == "search/meta.json")
             .unwrap()
             .1;
         assert!(meta.contains("\"chunk\":16"));
+    }
+
+    #[test]
+    fn a_large_vocabulary_is_split_and_every_term_is_where_the_browser_looks() {
+        // 30,000 distinct words, each on 40 sections: far more than one shard holds.
+        let mut all = Vec::new();
+        for s in 0..40 {
+            let text: Vec<String> = (0..30_000)
+                .map(|w| format!("w{}x{w}", ["ca", "co", "de", "ze"][w % 4]))
+                .collect();
+            all.push(section(&format!("S{s}"), "", &text.join(" ")));
+        }
+        all.push(section("Extra", "", "co con conf"));
+        let files = index(&all);
+        let shards: Vec<&(String, String)> = files
+            .iter()
+            .filter(|(p, _)| p.starts_with("search/t/"))
+            .collect();
+        assert!(shards.len() > 10, "{} shards", shards.len());
+        for w in (0..30_000).step_by(7) {
+            let term = format!("w{}x{w}", ["ca", "co", "de", "ze"][w % 4]);
+            assert!(lookup(&files, &term).is_some(), "{term} not found");
+        }
+        // Split shards keep their own term and are not leaves: "w" is split, and a query "w"
+        // still lands on a shard that lists common longer words.
+        for (path, text) in &shards {
+            let lines = text.lines().count();
+            assert!(lines > 0, "{path} is empty");
+            assert!(
+                text.len() <= SHARD_BYTES + 400,
+                "{path} is {} bytes",
+                text.len()
+            );
+            let mut sorted: Vec<&str> = text.lines().collect();
+            sorted.sort_unstable();
+            assert_eq!(sorted, text.lines().collect::<Vec<_>>(), "{path} is sorted");
+        }
+        assert!(lookup(&files, "con").is_some() && lookup(&files, "co").is_some());
+    }
+
+    #[test]
+    fn excerpts_end_at_a_word_when_one_is_near() {
+        let long = "word ".repeat(100);
+        let e = excerpt(&long);
+        assert!(
+            e.ends_with("word") && e.chars().count() <= TEXT_CHARS,
+            "{e:?}"
+        );
+        let unbroken = "x".repeat(400);
+        assert_eq!(excerpt(&unbroken).chars().count(), TEXT_CHARS);
+        assert_eq!(excerpt("short"), "short");
+        let accents = "é".repeat(400);
+        assert_eq!(excerpt(&accents).chars().count(), TEXT_CHARS);
     }
 }

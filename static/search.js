@@ -48,9 +48,19 @@
     return out;
   }
 
-  function shardName(term) {
-    var prefix = Array.from(term).slice(0, 2).join("");
+  function hex(prefix) {
     return Array.from(new TextEncoder().encode(prefix), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  // The shard that holds a term: the longest prefix of it that has one (a small site has one
+  // shard for everything, named for the empty prefix).
+  function shardOf(term, m) {
+    var chars = Array.from(term);
+    for (var n = Math.min(chars.length, 8); n >= 0; n--) {
+      var name = hex(chars.slice(0, n).join(""));
+      if (m.shardSet.has(name)) return name;
+    }
+    return null;
   }
 
   // A light English suffix strip for query words the index does not contain, so "configured"
@@ -64,44 +74,82 @@
     return w;
   }
 
-  function getJson(url, cache, key) {
+  function get(url, cache, key, as) {
     if (cache.has(key)) return cache.get(key);
     var p = fetch(url).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
+      return as === "json" ? r.json() : r.text();
     });
     cache.set(key, p);
     p.catch(function () { cache.delete(key); });
     return p;
   }
 
+  function shard(name) { return get(root + "t/x" + name + ".txt", shards, name, "text"); }
+
   function loadMeta() {
     meta = meta || fetch(root + "meta.json").then(function (r) {
       if (!r.ok) throw new Error("no index");
       return r.json();
     }).then(function (m) {
+      if (m.version !== 2) throw new Error("index format " + m.version);
       m.shardSet = new Set(m.shards);
       m.stopSet = new Set(m.stop || []);
+      // A site small enough for one shard: fetch it now, the first query then needs nothing but
+      // its results.
+      if (m.shards.length === 1) shard(m.shards[0]).catch(function () {});
+      dialog.setAttribute("data-index", "ready");
       return m;
     });
     meta.catch(function () { meta = null; });
     return meta;
   }
 
+  // The lines of a shard (sorted, one term each) that start with `prefix`, found without
+  // splitting the whole text.
+  function linesFrom(text, prefix, limit) {
+    var out = [];
+    var at = text.startsWith(prefix) ? 0 : text.indexOf("\n" + prefix) + 1;
+    if (at === 0 && !text.startsWith(prefix)) return out;
+    while (at < text.length && out.length < limit && text.startsWith(prefix, at)) {
+      var end = text.indexOf("\n", at);
+      if (end < 0) end = text.length;
+      out.push(text.slice(at, end));
+      at = end + 1;
+    }
+    return out;
+  }
+
+  // A line is `term stem postings`: the stem empty when it is the term, a length when it is
+  // the term's start, or itself.
+  function parse(line) {
+    var a = line.indexOf(" ");
+    var b = line.indexOf(" ", a + 1);
+    var w = line.slice(0, a);
+    var spec = line.slice(a + 1, b);
+    var stem = spec === "" ? w : /^[0-9]+$/.test(spec) ? w.slice(0, +spec) : spec;
+    return { w: w, stem: stem, postings: line.slice(b + 1) };
+  }
+
   // Scores per section for one query term: exact word, same stem, then prefix.
-  function matchTerm(term, shard, isLast) {
+  function matchTerm(term, text, isLast) {
     var scores = new Map();
-    var words = Object.keys(shard);
-    // An entry is its postings, or [stem, postings] when the stem differs from the word.
-    function entryStem(w, e) { return Array.isArray(e) ? e[0] : w; }
-    function entryPostings(e) { return Array.isArray(e) ? e[1] : e; }
-    var exact = shard[term];
-    var stem = exact ? entryStem(term, exact) : null;
+    var exactLine = linesFrom(text, term + " ", 1)[0];
+    var exact = exactLine ? parse(exactLine) : null;
+    var stem = exact ? exact.stem : null;
     var stripped = lightStem(term);
+    var prefixMode = (isLast || !exact) && term.length >= 2;
+    // One scan covers every kind of match: words sharing a stem share its start (less its last
+    // letter: "happy" and "happiness" stem to "happi").
+    var scan = [];
+    if (stem) scan.push(stem.slice(0, Math.max(2, stem.length - 1)));
+    if (prefixMode) scan.push(term);
+    if (!exact && stripped !== term) scan.push(stripped);
+    if (exact) scan.push(term);
+    scan.sort(function (a, b) { return a.length - b.length; });
     var matched = [];
     // Postings: base-36 section id, then its score 1-9 as A-I.
-    function add(entry, weight) {
-      var postings = entryPostings(entry);
+    function add(postings, weight) {
       var id = 0;
       for (var i = 0; i < postings.length; i++) {
         var c = postings.charCodeAt(i);
@@ -114,29 +162,31 @@
         }
       }
     }
-    for (var i = 0; i < words.length; i++) {
-      var w = words[i];
-      var e = shard[w];
+    var lines = scan.length ? linesFrom(text, scan[0], 4000) : [];
+    for (var i = 0; i < lines.length; i++) {
+      var e = parse(lines[i]);
+      var w = e.w;
       var weight = 0;
       if (w === term) weight = 1;
-      else if (stem && entryStem(w, e) === stem) weight = 0.85;
-      else if ((isLast || !exact) && term.length >= 2 && w.startsWith(term)) weight = 0.6;
+      else if (stem && e.stem === stem) weight = 0.85;
+      else if (prefixMode && w.startsWith(term)) weight = 0.6;
       else if (!exact && stripped !== term && w.startsWith(stripped)) weight = 0.5;
       if (weight) {
-        add(e, weight);
+        add(e.postings, weight);
         matched.push(w);
       }
     }
     return { scores: scores, words: matched };
   }
 
-  function search(query) {
+  // The best sections for a query, and the words to mark in their excerpts.
+  function rank(query) {
     return loadMeta().then(function (m) {
       var qterms = terms(query.slice(0, 200)).filter(function (t) { return !m.stopSet.has(t); }).slice(0, MAX_TERMS);
-      if (!qterms.length) return { hits: [], words: [] };
+      if (!qterms.length) return { ids: [], words: [], m: m };
       var needed = qterms.map(function (t) {
-        var name = shardName(t);
-        return m.shardSet.has(name) ? getJson(root + "t/" + name + ".json", shards, name) : Promise.resolve({});
+        var name = shardOf(t, m);
+        return name === null ? Promise.resolve("") : shard(name);
       });
       return Promise.all(needed).then(function (loaded) {
         var perTerm = qterms.map(function (t, i) { return matchTerm(t, loaded[i], i === qterms.length - 1); });
@@ -149,25 +199,23 @@
           });
         });
         // Sections with every term first, then by score.
-        var ranked = Array.from(total.keys()).sort(function (a, b) {
+        var ids = Array.from(total.keys()).sort(function (a, b) {
           return (count.get(b) - count.get(a)) || (total.get(b) - total.get(a)) || (a - b);
         }).slice(0, MAX_RESULTS);
         var words = [];
         perTerm.forEach(function (r) { words = words.concat(r.words.slice(0, 20)); });
-        var needChunks = Array.from(new Set(ranked.map(function (s) { return Math.floor(s / m.chunk); })));
-        return Promise.all(needChunks.map(function (c) { return getJson(root + "s/" + c + ".json", chunks, c); }))
-          .then(function (loadedChunks) {
-            var byChunk = new Map();
-            needChunks.forEach(function (c, i) { byChunk.set(c, loadedChunks[i]); });
-            var hits = ranked.map(function (s) {
-              var chunk = byChunk.get(Math.floor(s / m.chunk));
-              var row = chunk.s[s % m.chunk];
-              var page = chunk.p[row[0]];
-              return { title: page[0], url: page[1], heading: row[1], anchor: row[2], text: row[3] };
-            });
-            return { hits: hits, words: words };
-          });
+        return { ids: ids, words: words, m: m };
       });
+    });
+  }
+
+  // A result's row, from its chunk: page title and URL, heading, anchor, excerpt text.
+  function hit(id, m) {
+    var c = Math.floor(id / m.chunk);
+    return get(root + "s/" + c + ".json", chunks, c, "json").then(function (chunk) {
+      var row = chunk.s[id % m.chunk];
+      var page = chunk.p[row[0]];
+      return { title: page[0], url: page[1], heading: row[1], anchor: row[2], text: row[3] };
     });
   }
 
@@ -228,48 +276,66 @@
     opts[active].scrollIntoView({ block: "nearest" });
   }
 
-  function render(result, query) {
+  function clear() {
     list.textContent = "";
     active = -1;
     input.removeAttribute("aria-activedescendant");
-    var hits = result.hits;
-    input.setAttribute("aria-expanded", hits.length ? "true" : "false");
-    status.textContent = query.trim() === "" ? "" : hits.length ? hits.length + " result" + (hits.length === 1 ? "" : "s") : "No results for “" + query.trim().slice(0, 60) + "”";
+  }
+
+  function announce(count, query) {
+    input.setAttribute("aria-expanded", count ? "true" : "false");
+    status.textContent = query.trim() === "" ? "" : count ? count + " result" + (count === 1 ? "" : "s") : "No results for “" + query.trim().slice(0, 60) + "”";
+  }
+
+  // Shows the ranked sections as their rows arrive, in rank order (a row waits for those above
+  // it), grouped by page: the best results appear before the last chunk is in.
+  function show(ranked, query, ticket) {
+    var rows = ranked.ids.map(function (id) { return hit(id, ranked.m); });
     var groups = new Map();
-    hits.forEach(function (h) {
-      if (!groups.has(h.url)) groups.set(h.url, []);
-      groups.get(h.url).push(h);
-    });
     var n = 0;
-    groups.forEach(function (items, url) {
-      var group = document.createElement("div");
-      group.className = "search-page";
-      group.setAttribute("role", "group");
-      var title = document.createElement("p");
-      title.className = "search-page-title";
-      title.id = "search-g" + n;
-      title.textContent = items[0].title;
-      group.setAttribute("aria-labelledby", title.id);
-      group.appendChild(title);
-      items.forEach(function (h) {
-        var a = document.createElement("a");
-        a.className = "search-hit";
-        a.id = "search-o" + n++;
-        a.setAttribute("role", "option");
-        a.setAttribute("aria-selected", "false");
-        a.href = h.anchor ? url + "#" + h.anchor : url;
-        var head = document.createElement("span");
-        head.className = "search-hit-heading";
-        head.textContent = h.heading || h.title;
-        a.appendChild(head);
-        var ex = document.createElement("span");
-        ex.className = "search-hit-excerpt";
-        ex.appendChild(excerpt(h.text, result.words));
-        a.appendChild(ex);
-        a.addEventListener("click", close);
-        group.appendChild(a);
+    function append(h) {
+      var group = groups.get(h.url);
+      if (!group) {
+        group = document.createElement("div");
+        group.className = "search-page";
+        group.setAttribute("role", "group");
+        var title = document.createElement("p");
+        title.className = "search-page-title";
+        title.id = "search-g" + groups.size;
+        title.textContent = h.title;
+        group.setAttribute("aria-labelledby", title.id);
+        group.appendChild(title);
+        groups.set(h.url, group);
+        list.appendChild(group);
+      }
+      var a = document.createElement("a");
+      a.className = "search-hit";
+      a.id = "search-o" + n++;
+      a.setAttribute("role", "option");
+      a.setAttribute("aria-selected", "false");
+      a.href = h.anchor ? h.url + "#" + h.anchor : h.url;
+      var head = document.createElement("span");
+      head.className = "search-hit-heading";
+      head.textContent = h.heading || h.title;
+      a.appendChild(head);
+      var ex = document.createElement("span");
+      ex.className = "search-hit-excerpt";
+      ex.appendChild(excerpt(h.text, ranked.words));
+      a.appendChild(ex);
+      a.addEventListener("click", close);
+      group.appendChild(a);
+    }
+    clear();
+    if (!rows.length) return Promise.resolve(announce(0, query));
+    input.setAttribute("aria-expanded", "true");
+    var shown = Promise.resolve();
+    rows.forEach(function (row) {
+      shown = shown.then(function () { return row; }).then(function (h) {
+        if (ticket === pending) append(h);
       });
-      list.appendChild(group);
+    });
+    return shown.then(function () {
+      if (ticket === pending) announce(rows.length, query);
     });
   }
 
@@ -277,11 +343,11 @@
   function run() {
     var query = input.value;
     var ticket = ++pending;
-    search(query).then(function (result) {
-      if (ticket === pending) render(result, query);
+    rank(query).then(function (ranked) {
+      if (ticket === pending) return show(ranked, query, ticket);
     }).catch(function () {
       if (ticket !== pending) return;
-      list.textContent = "";
+      clear();
       unavailable();
     });
   }

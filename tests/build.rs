@@ -461,3 +461,47 @@ fn theme_file_copied_unchanged_into_static_publishes_the_minified_builtin() {
         "a site's own theme file is published as written"
     );
 }
+
+/// The line for `word` in the search shard the browser would fetch for it, if any.
+fn search_line(site: &Site, word: &str) -> Option<String> {
+    let meta: serde_json::Value = serde_json::from_str(&site.read_out("search/meta.json")).unwrap();
+    let listed: Vec<&str> = meta["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let name = (0..=word.len())
+        .rev()
+        .map(|n| docsite::search::hex(&word[..n]))
+        .find(|h| listed.contains(&h.as_str()))?;
+    site.read_out(&format!("search/t/x{name}.txt"))
+        .lines()
+        .find(|l| l.split(' ').next() == Some(word))
+        .map(str::to_string)
+}
+
+#[test]
+fn search_leaves_out_pages_marked_search_false_hidden_or_draft() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: Visible\n---\nPublic quokka.\n");
+    site.write(
+        "content/b.md",
+        "---\ntitle: Quiet\nsearch: false\n---\nSecret wombat.\n",
+    );
+    site.write(
+        "content/c.md",
+        "---\ntitle: Hidden\nhide: true\n---\nHidden numbat.\n",
+    );
+    site.write(
+        "content/d.md",
+        "---\ntitle: Draft\ndraft: true\n---\nDraft bilby.\n",
+    );
+    site.build().unwrap();
+    assert!(search_line(&site, "quokka").is_some());
+    for word in ["wombat", "quiet", "numbat", "bilby"] {
+        assert_eq!(search_line(&site, word), None, "{word} is indexed");
+    }
+    // The page itself is still built.
+    assert!(site.read_out("b/index.html").contains("Secret wombat."));
+}

@@ -9,7 +9,8 @@
 //!   one shard (prefix ``); a prefix whose terms pass [`SHARD_BYTES`] is split by one more
 //!   character, and its own shard then keeps the term equal to it and a summary of its most common
 //!   longer terms. The browser fetches the shard of the longest listed prefix of each query word;
-//! - `search/s/<n>.json`: [`CHUNK`] sections each — page title, URL, heading, anchor, the start of
+//! - `search/s/<n>.json`: [`CHUNK`] sections each (all of them, on a site of at most
+//!   [`ONE_CHUNK_SECTIONS`]) — page title, URL, heading, anchor, the start of
 //!   the text — for the results and their excerpts.
 //!
 //! Terms are normalized (lowercase, accents removed, CJK characters one by one) the same way
@@ -32,6 +33,18 @@ use crate::site::Site;
 
 /// Sections per metadata chunk: small enough that ten results cost little to fetch.
 pub const CHUNK: usize = 16;
+/// A site with at most this many sections has them all in one chunk, which the browser fetches
+/// with the shard when search opens: every query is then answered without the network.
+pub const ONE_CHUNK_SECTIONS: usize = 256;
+
+/// Sections per chunk for a site of `sections`.
+fn chunk_size(sections: usize) -> usize {
+    if sections <= ONE_CHUNK_SECTIONS {
+        sections.max(1)
+    } else {
+        CHUNK
+    }
+}
 /// Postings kept per term, best first: a term on every page of a 10,000-page site must not make
 /// its shard megabytes.
 pub const MAX_POSTINGS: usize = 300;
@@ -542,7 +555,7 @@ fn term_files(postings: Postings, sections: usize, emit: Emit, cancel: &AtomicBo
     names.sort_unstable();
     let meta = Meta {
         version: VERSION,
-        chunk: CHUNK,
+        chunk: chunk_size(sections),
         sections,
         stop: STOP_WORDS,
         shards: &names,
@@ -731,7 +744,7 @@ pub fn hex(prefix: &str) -> String {
     out
 }
 
-/// The section chunks (`search/s/<n>.json`), [`CHUNK`] rows each:
+/// The section chunks (`search/s/<n>.json`), [`chunk_size`] rows each:
 /// `{"p": [[title, url], ...], "s": [[page, heading, anchor, excerpt], ...]}`, pages listed
 /// once per chunk.
 fn chunk_files<'a>(
@@ -746,13 +759,14 @@ fn chunk_files<'a>(
         p: Vec<(&'a str, &'a str)>,
         s: Vec<(usize, &'a str, &'a str, &'a str)>,
     }
-    (0..count.div_ceil(CHUNK))
+    let per = chunk_size(count);
+    (0..count.div_ceil(per))
         .into_par_iter()
         .filter_map(|n| {
             if cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            let rows: Vec<Row> = (n * CHUNK..count.min((n + 1) * CHUNK)).map(row).collect();
+            let rows: Vec<Row> = (n * per..count.min((n + 1) * per)).map(row).collect();
             let mut c = Chunk {
                 p: Vec::new(),
                 s: Vec::with_capacity(rows.len()),
@@ -910,7 +924,10 @@ mod tests {
             .find(|(p, _)| p == "search/meta.json")
             .unwrap()
             .1;
-        assert!(meta.contains("\"chunk\":16"));
+        assert!(meta.contains("\"chunk\":16"), "{meta}");
+        let small = index(&all[..3]);
+        assert!(small.iter().any(|(p, _)| p == "search/s/0.json"));
+        assert!(!small.iter().any(|(p, _)| p == "search/s/1.json"));
     }
 
     #[test]

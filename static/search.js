@@ -95,9 +95,10 @@
       if (m.version !== 2) throw new Error("index format " + m.version);
       m.shardSet = new Set(m.shards);
       m.stopSet = new Set(m.stop || []);
-      // A site small enough for one shard: fetch it now, the first query then needs nothing but
-      // its results.
+      // A small site's index is one shard and one chunk: fetch them now, and every query is
+      // answered without the network.
       if (m.shards.length === 1) shard(m.shards[0]).catch(function () {});
+      if (m.sections <= m.chunk) get(root + "s/0.json", chunks, 0, "json").catch(function () {});
       dialog.setAttribute("data-index", "ready");
       return m;
     });

@@ -374,23 +374,60 @@ fn generate(sources: &[Source], emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
 type List = SmallVec<[(u32, f32); 1]>;
 
 /// term → its postings (section, weight), terms interned so a word seen again costs a lookup,
-/// not an allocation.
+/// not an allocation. Terms of up to 16 bytes (nearly all) are keyed by their bytes packed in a
+/// `u128`: hashing and comparing them never follows a pointer, and they sort as numbers.
 #[derive(Default)]
 struct Postings {
-    ids: FastMap<Box<str>, u32>,
+    short: FastMap<u128, u32>,
+    long: FastMap<Box<str>, u32>,
     lists: Vec<List>,
     /// Terms the section being added has in its text (scratch, reused).
     touched: Vec<u32>,
 }
 
+/// A term's bytes, big-endian and zero-padded, when it has at most 16. Terms never contain a
+/// zero byte (they are letters and digits), so this is one-to-one and orders like the strings.
+fn pack(term: &str) -> Option<u128> {
+    let bytes = term.as_bytes();
+    let mut buf = [0u8; 16];
+    buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    Some(u128::from_be_bytes(buf))
+}
+
+/// The first 16 bytes of a longer term, packed: its place among the packed terms.
+fn pack_prefix(term: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    buf.copy_from_slice(&term.as_bytes()[..16]);
+    u128::from_be_bytes(buf)
+}
+
+/// A packed term's bytes.
+fn unpack(key: &u128) -> ([u8; 16], usize) {
+    let buf = key.to_be_bytes();
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(16);
+    (buf, len)
+}
+
+/// An interned term leaving the index: its packed bytes (the first 16 of a longer term, which
+/// then comes as a string too), so sorting by `(key, long)` sorts by the term.
+type Term = (u128, Option<Box<str>>);
+
 impl Postings {
     fn id(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.ids.get(term) {
-            return id;
+        let next = self.lists.len() as u32;
+        let id = match pack(term) {
+            Some(key) => *self.short.entry(key).or_insert(next),
+            None => match self.long.get(term) {
+                Some(&id) => id,
+                None => {
+                    self.long.insert(term.into(), next);
+                    next
+                }
+            },
+        };
+        if id == next {
+            self.lists.push(List::new());
         }
-        let id = self.lists.len() as u32;
-        self.ids.insert(term.into(), id);
-        self.lists.push(List::new());
         id
     }
 
@@ -457,28 +494,44 @@ impl Postings {
             (other, self)
         };
         let mut lists: Vec<Option<List>> = from.lists.into_iter().map(Some).collect();
-        for (term, from_id) in from.ids {
+        let mut add = |into: &mut Postings, id: u32, from_id: u32| {
             let Some(list) = lists[from_id as usize].take() else {
-                continue;
+                return;
             };
-            let id = into.id(&term);
             let into_list = &mut into.lists[id as usize];
             into_list.extend(list);
             if into_list.len() >= 4 * MAX_POSTINGS {
                 into_list.select_nth_unstable_by(MAX_POSTINGS, best_first);
                 into_list.truncate(MAX_POSTINGS);
             }
+        };
+        for (key, from_id) in from.short {
+            let next = into.lists.len() as u32;
+            let id = *into.short.entry(key).or_insert(next);
+            if id == next {
+                into.lists.push(List::new());
+            }
+            add(&mut into, id, from_id);
+        }
+        for (term, from_id) in from.long {
+            let id = into.id(&term);
+            add(&mut into, id, from_id);
         }
         into
     }
 
     /// Each term with its postings.
-    fn into_terms(self) -> Vec<(Box<str>, List)> {
+    fn into_terms(self) -> Vec<(Term, List)> {
         let mut lists: Vec<Option<List>> = self.lists.into_iter().map(Some).collect();
-        self.ids
-            .into_iter()
-            .filter_map(|(term, id)| Some((term, lists[id as usize].take()?)))
-            .collect()
+        let mut out = Vec::with_capacity(lists.len());
+        for (key, id) in self.short {
+            out.extend(lists[id as usize].take().map(|l| ((key, None), l)));
+        }
+        for (term, id) in self.long {
+            let key = pack_prefix(&term);
+            out.extend(lists[id as usize].take().map(|l| ((key, Some(term)), l)));
+        }
+        out
     }
 }
 
@@ -569,25 +622,33 @@ fn term_files(postings: Postings, sections: usize, emit: Emit, cancel: &AtomicBo
 /// a number when it is the term's first characters (the usual case: `configured` → `8`), and
 /// itself otherwise; terms and stems are letters and digits, so a space never needs escaping.
 struct Line {
-    term: Box<str>,
+    /// `term stem postings`.
     text: String,
+    /// The term's length: it starts the line.
+    term_len: usize,
     /// How many postings it has: how common the term is.
     postings: usize,
 }
 
 impl Line {
-    fn new(stemmer: &Stemmer, term: Box<str>, list: &mut List) -> Line {
+    fn new(stemmer: &Stemmer, (key, long): Term, list: &mut List) -> Line {
+        let (buf, len) = unpack(&key);
+        let term = match &long {
+            Some(t) => &**t,
+            // Packed from a `&str`, so valid UTF-8.
+            None => std::str::from_utf8(&buf[..len]).unwrap_or_default(),
+        };
         list.sort_unstable_by(best_first);
         list.truncate(MAX_POSTINGS);
         let top = list.first().map_or(1.0, |l| l.1).max(f32::MIN_POSITIVE);
         // The English stemmer only changes words of letters.
         let stem = if term.bytes().all(|b| b.is_ascii_lowercase()) {
-            stemmer.stem(&term)
+            stemmer.stem(term)
         } else {
-            std::borrow::Cow::Borrowed(&*term)
+            std::borrow::Cow::Borrowed(term)
         };
         let mut text = String::with_capacity(term.len() + 4 + list.len() * 4);
-        text.push_str(&term);
+        text.push_str(term);
         text.push(' ');
         if *stem != *term {
             if term.starts_with(&*stem) {
@@ -598,12 +659,15 @@ impl Line {
         }
         text.push(' ');
         encode_into(&mut text, list, top);
-        let postings = list.len();
         Line {
-            term,
+            term_len: term.len(),
             text,
-            postings,
+            postings: list.len(),
         }
+    }
+
+    fn term(&self) -> &str {
+        &self.text[..self.term_len]
     }
 
     /// The line with at most `n` postings (they are best first).
@@ -657,10 +721,10 @@ impl ShardPlan {
         }
         let exact = all
             .first()
-            .filter(|l| *l.term == *self.prefix)
+            .filter(|l| l.term() == self.prefix)
             .map(|l| l.text.as_str());
-        let mut common: Vec<&Line> = all.iter().filter(|l| *l.term != *self.prefix).collect();
-        common.sort_unstable_by(|a, b| b.postings.cmp(&a.postings).then(a.term.cmp(&b.term)));
+        let mut common: Vec<&Line> = all.iter().filter(|l| l.term() != self.prefix).collect();
+        common.sort_unstable_by(|a, b| b.postings.cmp(&a.postings).then(a.term().cmp(b.term())));
         let mut budget = SUMMARY_BYTES.saturating_sub(exact.map_or(0, str::len));
         let mut kept: Vec<&str> = Vec::new();
         for l in common {
@@ -703,14 +767,14 @@ fn plan_shards(lines: &[Line]) -> Vec<ShardPlan> {
         }
         // The term equal to the prefix sorts first and stays in the split shard.
         let mut start = range.start;
-        if lines.get(start).is_some_and(|l| *l.term == *prefix) {
+        if lines.get(start).is_some_and(|l| l.term() == prefix) {
             start += 1;
         }
         let mut i = start;
         while i < range.end {
-            let head = first_chars(&lines[i].term, chars + 1);
+            let head = first_chars(lines[i].term(), chars + 1);
             let mut j = i + 1;
-            while j < range.end && lines[j].term.starts_with(head) {
+            while j < range.end && lines[j].term().starts_with(head) {
                 j += 1;
             }
             todo.push((head.to_string(), i..j));
@@ -981,5 +1045,36 @@ mod tests {
         assert_eq!(excerpt("short"), "short");
         let accents = "é".repeat(400);
         assert_eq!(excerpt(&accents).chars().count(), TEXT_CHARS);
+    }
+
+    #[test]
+    fn terms_longer_than_sixteen_bytes_are_kept_and_sorted() {
+        let words = [
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopqrst",
+            "abcdefghijklmno",
+            "жжжжжжжжжж",
+            "жжжжжжжж",
+            "zz",
+        ];
+        let all: Vec<Section> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| section(&format!("P{i}"), "", &format!("{w} {w}")))
+            .collect();
+        let files = index(&all);
+        for w in words {
+            assert!(lookup(&files, w).is_some(), "{w}");
+        }
+        let shard = &files.iter().find(|(p, _)| p == "search/t/x.txt").unwrap().1;
+        let terms: Vec<&str> = shard
+            .lines()
+            .map(|l| l.split(' ').next().unwrap())
+            .collect();
+        let mut sorted = terms.clone();
+        sorted.sort_unstable();
+        assert_eq!(terms, sorted);
+        assert!(words.iter().all(|w| terms.contains(w)));
     }
 }

@@ -464,18 +464,8 @@ fn theme_file_copied_unchanged_into_static_publishes_the_minified_builtin() {
 
 /// The line for `word` in the search shard the browser would fetch for it, if any.
 fn search_line(site: &Site, word: &str) -> Option<String> {
-    let meta: serde_json::Value = serde_json::from_str(&site.read_out("search/meta.json")).unwrap();
-    let listed: Vec<&str> = meta["shards"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
-    let name = (0..=word.len())
-        .rev()
-        .map(|n| docsite::search::hex(&word[..n]))
-        .find(|h| listed.contains(&h.as_str()))?;
-    site.read_out(&format!("search/t/x{name}.txt"))
+    let shard = common::search_shard(&site.read_out("search/meta.json"), word);
+    site.read_out(&shard)
         .lines()
         .find(|l| l.split(' ').next() == Some(word))
         .map(str::to_string)

@@ -748,22 +748,9 @@ fn a_port_in_use_is_reported_with_the_way_out() {
 #[test]
 fn search_index_follows_an_edit_once_the_writer_pauses() {
     let (site, server) = served_site();
-    // The shard the browser would fetch for the word: the longest listed prefix's.
     let shard_of = |word: &str| {
-        let (_, meta) = get(&server.addr, "/search/meta.json");
-        let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
-        let listed: Vec<&str> = meta["shards"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|v| v.as_str())
-            .collect();
-        let name = (0..=word.len())
-            .rev()
-            .map(|n| docsite::search::hex(&word[..n]))
-            .find(|h| listed.contains(&h.as_str()))
-            .unwrap();
-        format!("/search/t/x{name}.txt")
+        let meta = get(&server.addr, "/search/meta.json").1;
+        format!("/{}", common::search_shard(&meta, word))
     };
     let has_word = |body: &str| body.lines().any(|l| l.starts_with("zebracorn "));
     assert!(!has_word(&get(&server.addr, &shard_of("zebracorn")).1));

@@ -59,3 +59,22 @@ impl Site {
         std::fs::read_to_string(self.root().join("public").join(rel)).unwrap()
     }
 }
+
+/// The search shard the browser fetches for `word`, given the index's `meta.json`: the one of
+/// the longest listed prefix (`search/t/x<hex>.txt`, relative to the site).
+pub fn search_shard(meta: &str, word: &str) -> String {
+    let meta: serde_json::Value = serde_json::from_str(meta).expect("meta.json is JSON");
+    let listed: Vec<&str> = meta["shards"]
+        .as_array()
+        .expect("meta.json lists the shards")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let name = (0..=word.len())
+        .rev()
+        .filter(|&n| word.is_char_boundary(n))
+        .map(|n| docsite::search::hex(&word[..n]))
+        .find(|h| listed.contains(&h.as_str()))
+        .unwrap_or_default();
+    format!("search/t/x{name}.txt")
+}

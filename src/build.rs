@@ -595,9 +595,10 @@ pub fn write_site(
             .collect(),
     };
     let bodies = &loaded.bodies;
-    let write_page = |p: usize, body_html: &str| {
-        let (path, html) = renderer.page_with(p, body_html, &bodies[p].headings)?;
-        staging.write(&path, html.as_bytes())
+    // Each worker renders its pages into one buffer, reused from page to page.
+    let write_page = |buf: &mut Vec<u8>, p: usize, body_html: &str| {
+        let path = renderer.page_into(p, body_html, &bodies[p].headings, buf)?;
+        staging.write(&path, buf)
     };
 
     // The search index is built beside the pages: both only read the loaded site.
@@ -605,12 +606,12 @@ pub fn write_site(
         || match bodies_after {
             Bodies::Keep => (0..site.pages.len())
                 .into_par_iter()
-                .map(|p| write_page(p, &bodies[p].html))
+                .map_init(Vec::new, |buf, p| write_page(buf, p, &bodies[p].html))
                 .collect::<Vec<Result<(), Error>>>(),
             Bodies::Release => owned
                 .into_par_iter()
                 .enumerate()
-                .map(|(p, html)| write_page(p, &html))
+                .map_init(Vec::new, |buf, (p, html)| write_page(buf, p, &html))
                 .collect(),
         },
         || crate::search::write(site, bodies, staging),

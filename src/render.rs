@@ -72,6 +72,8 @@ pub struct Renderer<'a> {
     site: &'a Site,
     theme: &'a Theme,
     sidebars: HashMap<(usize, usize), String>,
+    /// The longest sidebar, to size a page's buffer.
+    sidebar_len: usize,
 }
 
 impl<'a> Renderer<'a> {
@@ -142,10 +144,12 @@ impl<'a> Renderer<'a> {
             errors.truncate(1);
             return Err(errors);
         }
+        let sidebar_len = sidebars.values().map(String::len).max().unwrap_or(0);
         Ok(Renderer {
             site,
             theme,
             sidebars,
+            sidebar_len,
         })
     }
 
@@ -232,6 +236,24 @@ impl<'a> Renderer<'a> {
         body_html: &str,
         headings: &[Heading],
     ) -> Result<Document, Error> {
+        let mut html = Vec::new();
+        let path = self.page_into(p, body_html, headings, &mut html)?;
+        // Tera writes only UTF-8; were that ever not so, the page would still be written.
+        let html = String::from_utf8(html)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok((path, html))
+    }
+
+    /// Renders page `p` into `out` (emptied first) and returns its output path: a build reuses
+    /// one buffer for many pages, so a page costs no allocation and no growing copies of its
+    /// HTML.
+    pub fn page_into(
+        &self,
+        p: usize,
+        body_html: &str,
+        headings: &[Heading],
+        out: &mut Vec<u8>,
+    ) -> Result<String, Error> {
         let node = &self.site.pages[p];
         let meta = &node.page.meta;
         let (kind, template) = page_template(self.site, p);
@@ -290,13 +312,17 @@ impl<'a> Renderer<'a> {
             "sidebar",
             &self.sidebar(self.site.sidebar_key(p), &page.url),
         );
-        let html = self.theme.render(template, &ctx).map_err(|mut e| {
+        out.clear();
+        // The body and the sidebar are most of a page: room for them and the template's text
+        // is room for the whole page.
+        out.reserve(body_html.len() + self.sidebar_len + self.theme.text_len());
+        self.theme.render_to(template, &ctx, out).map_err(|mut e| {
             if e.location.path.as_os_str().is_empty() {
                 e.location.path = node.page.source.display.clone();
             }
             e
         })?;
-        Ok((output_path(&node.url), html))
+        Ok(output_path(&node.url))
     }
 
     /// Renders the listing page of a section that has no `_index.md`.

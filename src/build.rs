@@ -418,12 +418,21 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     )?;
 
     let staging = Staging::new(&out)?;
+    // What only loading, checking or a later re-render needs is freed before the pages are
+    // rendered, the build's peak of memory: the sources' text (the size of `content/`) and
+    // who links to what.
+    for node in &mut loaded.site.pages {
+        node.page.source.text = String::new();
+    }
+    loaded.links = Default::default();
     // A first build adds every code block to the highlight cache: writing it is a serial tail
     // (tens of ms for 10,000 pages) that overlaps with writing the pages instead of preceding it.
+    // The highlighter (the whole cache file, or every new result) is dropped as soon as it is
+    // saved, at once when nothing changed.
     let highlighter = loaded.highlighter.take();
     let (pages, assets) = std::thread::scope(|s| {
-        let saving = s.spawn(|| {
-            if let Some(h) = &highlighter {
+        let saving = s.spawn(move || {
+            if let Some(h) = highlighter {
                 // Only a cache: a build that cannot write it is slower next time, not wrong.
                 let _ = h.save_cache();
             }

@@ -1270,6 +1270,11 @@ fn pixels(img: &DynamicImage) -> Pixels {
 /// A bitmap over all 2^24 RGB values: one pass, no hashing.
 fn many_colors(px: &Pixels, limit: u32) -> bool {
     let step = if px.alpha { 4 } else { 3 };
+    // An image with no more pixels than the limit cannot have more colours: icons and small
+    // diagrams skip zeroing the 2 MB bitmap.
+    if px.data.len() / step <= limit as usize {
+        return false;
+    }
     let mut seen = vec![0u64; 1 << 18];
     let mut count = 0u32;
     for c in px.data.chunks_exact(step) {

@@ -418,12 +418,21 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     )?;
 
     let staging = Staging::new(&out)?;
+    // What only loading, checking or a later re-render needs is freed before the pages are
+    // rendered, the build's peak of memory: the sources' text (the size of `content/`) and
+    // who links to what.
+    for node in &mut loaded.site.pages {
+        node.page.source.text = String::new();
+    }
+    loaded.links = Default::default();
     // A first build adds every code block to the highlight cache: writing it is a serial tail
     // (tens of ms for 10,000 pages) that overlaps with writing the pages instead of preceding it.
+    // The highlighter (the whole cache file, or every new result) is dropped as soon as it is
+    // saved, at once when nothing changed.
     let highlighter = loaded.highlighter.take();
     let (pages, assets) = std::thread::scope(|s| {
-        let saving = s.spawn(|| {
-            if let Some(h) = &highlighter {
+        let saving = s.spawn(move || {
+            if let Some(h) = highlighter {
                 // Only a cache: a build that cannot write it is slower next time, not wrong.
                 let _ = h.save_cache();
             }
@@ -595,9 +604,10 @@ pub fn write_site(
             .collect(),
     };
     let bodies = &loaded.bodies;
-    let write_page = |p: usize, body_html: &str| {
-        let (path, html) = renderer.page_with(p, body_html, &bodies[p].headings)?;
-        staging.write(&path, html.as_bytes())
+    // Each worker renders its pages into one buffer, reused from page to page.
+    let write_page = |buf: &mut Vec<u8>, p: usize, body_html: &str| {
+        let path = renderer.page_into(p, body_html, &bodies[p].headings, buf)?;
+        staging.write(&path, buf)
     };
 
     // The search index is built beside the pages: both only read the loaded site.
@@ -605,12 +615,12 @@ pub fn write_site(
         || match bodies_after {
             Bodies::Keep => (0..site.pages.len())
                 .into_par_iter()
-                .map(|p| write_page(p, &bodies[p].html))
+                .map_init(Vec::new, |buf, p| write_page(buf, p, &bodies[p].html))
                 .collect::<Vec<Result<(), Error>>>(),
             Bodies::Release => owned
                 .into_par_iter()
                 .enumerate()
-                .map(|(p, html)| write_page(p, &html))
+                .map_init(Vec::new, |buf, (p, html)| write_page(buf, p, &html))
                 .collect(),
         },
         || crate::search::write(site, bodies, staging),

@@ -13,6 +13,7 @@
 mod languages;
 mod scan;
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,7 +58,7 @@ impl Highlighter {
 
     /// Highlights `code` as `lang`, returning HTML for the inside of a `<code>` element, or
     /// `None` when the language is unknown (the caller then escapes the code as plain text).
-    pub fn highlight(&self, lang: &str, code: &str) -> Option<String> {
+    pub fn highlight(&self, lang: &str, code: &str) -> Option<Cow<'_, str>> {
         let index = Self::language_index(lang)?;
         let key = self.cache.as_ref().map(|_| {
             let mut h = blake3::Hasher::new();
@@ -70,7 +71,7 @@ impl Highlighter {
         });
         if let (Some(cache), Some(key)) = (&self.cache, &key) {
             if let Some(html) = cache.get(key) {
-                return Some(html);
+                return Some(Cow::Borrowed(html));
             }
         }
         let mut html = String::with_capacity(code.len() * 2);
@@ -78,7 +79,7 @@ impl Highlighter {
         if let (Some(cache), Some(key)) = (&self.cache, key) {
             cache.put(key, &html);
         }
-        Some(html)
+        Some(Cow::Owned(html))
     }
 
     /// Writes the cache back (new results in, results no longer used out).
@@ -150,12 +151,12 @@ impl Cache {
         }
     }
 
-    fn get(&self, key: &[u8; 32]) -> Option<String> {
+    fn get(&self, key: &[u8; 32]) -> Option<&str> {
         let range = self.entries.get(key)?;
         if let Ok(mut used) = self.used.lock() {
             used.insert(*key);
         }
-        self.data.get(range.clone()).map(str::to_string)
+        self.data.get(range.clone())
     }
 
     fn put(&self, key: [u8; 32], html: &str) {
@@ -298,7 +299,10 @@ mod tests {
 
     #[track_caller]
     fn check(lang: &str, code: &str, expected: &[(&str, &str)]) {
-        let html = Highlighter::default().highlight(lang, code).unwrap();
+        let html = Highlighter::default()
+            .highlight(lang, code)
+            .unwrap()
+            .into_owned();
         assert_eq!(text_of(&html), code, "{html}");
         for (class, text) in expected {
             assert!(

@@ -822,11 +822,13 @@ impl<'a> State<'a> {
             None => {
                 let base = slugify(&title);
                 let mut id = base.clone();
-                // Counting per base keeps a page with thousands of equal headings linear.
-                let n = self.suffixes.entry(base.clone()).or_insert(0);
-                while self.ids.contains(&id) {
-                    *n += 1;
-                    id = format!("{base}-{n}");
+                if self.ids.contains(&id) {
+                    // Counting per base keeps a page with thousands of equal headings linear.
+                    let n = self.suffixes.entry(base.clone()).or_insert(0);
+                    while self.ids.contains(&id) {
+                        *n += 1;
+                        id = format!("{base}-{n}");
+                    }
                 }
                 self.ids.insert(id.clone());
                 id
@@ -858,7 +860,9 @@ impl<'a> State<'a> {
             let _ = escape_href(&mut html, &id);
             html.push_str("\" aria-label=\"Link to this section\">#</a>");
         }
-        html.push_str(&format!("</h{level}>\n"));
+        html.push_str("</h");
+        html.push(char::from(b'0' + level));
+        html.push_str(">\n");
         self.out.push(Event::Html(CowStr::from(html)));
         // h2 and h3 start a search section; other headings are text of the current one.
         if level == 2 || level == 3 {
@@ -972,10 +976,16 @@ fn footnote_id(label: &str) -> String {
 pub fn slugify(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.trim().chars() {
-        if c.is_alphanumeric() || c == '-' || c == '_' {
+        if c.is_ascii() {
+            // Most headings are ASCII: the same rules without Unicode's case tables.
+            match c {
+                'A'..='Z' => out.push(c.to_ascii_lowercase()),
+                'a'..='z' | '0'..='9' | '-' | '_' => out.push(c),
+                ' ' => out.push('-'),
+                _ => {}
+            }
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
-        } else if c == ' ' {
-            out.push('-');
         }
     }
     if out.is_empty() {
@@ -1020,6 +1030,30 @@ mod tests {
         assert_eq!(slugify("What's new? (v2.0)"), "whats-new-v20");
         assert_eq!(slugify("Über café"), "über-café");
         assert_eq!(slugify("!!!"), "section");
+    }
+
+    #[test]
+    fn ascii_slugs_follow_the_unicode_rules() {
+        // The rules as first written, for every character alone and between two others.
+        let rules = |text: &str| {
+            let mut out = String::new();
+            for c in text.trim().chars() {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    out.extend(c.to_lowercase());
+                } else if c == ' ' {
+                    out.push('-');
+                }
+            }
+            if out.is_empty() {
+                out.push_str("section");
+            }
+            out
+        };
+        for c in (0..0x3000).filter_map(char::from_u32) {
+            for text in [c.to_string(), format!("A {c}b"), format!("x{c}{c} Y")] {
+                assert_eq!(slugify(&text), rules(&text), "{text:?}");
+            }
+        }
     }
 
     #[test]

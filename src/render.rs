@@ -71,7 +71,34 @@ pub type Document = (String, String);
 pub struct Renderer<'a> {
     site: &'a Site,
     theme: &'a Theme,
-    sidebars: HashMap<(usize, usize), String>,
+    sidebars: HashMap<(usize, usize), Sidebar>,
+    /// The longest sidebar, to size a page's buffer.
+    sidebar_len: usize,
+}
+
+/// A sidebar window's HTML and where each link in it ends.
+struct Sidebar {
+    html: String,
+    /// The first `href="URL"` of each URL (as written, escaped): the byte after its closing
+    /// quote. A page finds its own link here instead of searching the whole sidebar.
+    links: HashMap<String, usize>,
+}
+
+impl Sidebar {
+    fn new(html: String) -> Sidebar {
+        const HREF: &str = "href=\"";
+        let mut links = HashMap::new();
+        for (i, _) in html.match_indices(HREF) {
+            let start = i + HREF.len();
+            // An escaped URL has no quote, so the first one closes it.
+            if let Some(len) = html[start..].find('"') {
+                links
+                    .entry(html[start..start + len].to_string())
+                    .or_insert(start + len + 1);
+            }
+        }
+        Sidebar { html, links }
+    }
 }
 
 impl<'a> Renderer<'a> {
@@ -133,7 +160,7 @@ impl<'a> Renderer<'a> {
         for r in rendered {
             match r {
                 Ok((k, h)) => {
-                    sidebars.insert(k, h);
+                    sidebars.insert(k, Sidebar::new(h));
                 }
                 Err(e) => errors.push(e),
             }
@@ -142,24 +169,24 @@ impl<'a> Renderer<'a> {
             errors.truncate(1);
             return Err(errors);
         }
+        let sidebar_len = sidebars.values().map(|s| s.html.len()).max().unwrap_or(0);
         Ok(Renderer {
             site,
             theme,
             sidebars,
+            sidebar_len,
         })
     }
 
     /// The sidebar of a window with `url` marked as the current page.
     fn sidebar(&self, key: (usize, usize), url: &str) -> String {
-        let Some(html) = self.sidebars.get(&key) else {
+        let Some(Sidebar { html, links }) = self.sidebars.get(&key) else {
             return String::new();
         };
-        let mut needle = String::from("href=\"");
-        let _ = escape_html(&mut needle, url);
-        needle.push('"');
-        match html.find(&needle) {
-            Some(i) => {
-                let end = i + needle.len();
+        let mut escaped = String::with_capacity(url.len());
+        let _ = escape_html(&mut escaped, url);
+        match links.get(&escaped) {
+            Some(&end) => {
                 let mut out = String::with_capacity(html.len() + 24);
                 out.push_str(&html[..end]);
                 out.push_str(" aria-current=\"page\"");
@@ -232,6 +259,24 @@ impl<'a> Renderer<'a> {
         body_html: &str,
         headings: &[Heading],
     ) -> Result<Document, Error> {
+        let mut html = Vec::new();
+        let path = self.page_into(p, body_html, headings, &mut html)?;
+        // Tera writes only UTF-8; were that ever not so, the page would still be written.
+        let html = String::from_utf8(html)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok((path, html))
+    }
+
+    /// Renders page `p` into `out` (emptied first) and returns its output path: a build reuses
+    /// one buffer for many pages, so a page costs no allocation and no growing copies of its
+    /// HTML.
+    pub fn page_into(
+        &self,
+        p: usize,
+        body_html: &str,
+        headings: &[Heading],
+        out: &mut Vec<u8>,
+    ) -> Result<String, Error> {
         let node = &self.site.pages[p];
         let meta = &node.page.meta;
         let (kind, template) = page_template(self.site, p);
@@ -290,13 +335,17 @@ impl<'a> Renderer<'a> {
             "sidebar",
             &self.sidebar(self.site.sidebar_key(p), &page.url),
         );
-        let html = self.theme.render(template, &ctx).map_err(|mut e| {
+        out.clear();
+        // The body and the sidebar are most of a page: room for them and the template's text
+        // is room for the whole page.
+        out.reserve(body_html.len() + self.sidebar_len + self.theme.text_len());
+        self.theme.render_to(template, &ctx, out).map_err(|mut e| {
             if e.location.path.as_os_str().is_empty() {
                 e.location.path = node.page.source.display.clone();
             }
             e
         })?;
-        Ok((output_path(&node.url), html))
+        Ok(output_path(&node.url))
     }
 
     /// Renders the listing page of a section that has no `_index.md`.
@@ -453,4 +502,25 @@ pub fn generated_template(section: usize) -> &'static str {
 /// The output file of a site-relative URL path: pretty URLs, `a/b/` → `a/b/index.html`.
 pub fn output_path(url: &str) -> String {
     format!("{url}index.html")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sidebar_links_end_where_the_first_href_of_each_url_ends() {
+        let html = concat!(
+            r#"<a href="/a/">A</a><a data-href="/b/">B</a><a href="/b/">B</a>"#,
+            r#"<a href="/a/">again</a><a href="/q?x=1&amp;y=2">Q</a><a href="/open"#,
+        );
+        let sidebar = Sidebar::new(html.to_string());
+        // What a search for `href="URL"` finds first, quote included.
+        for url in ["/a/", "/b/", "/q?x=1&amp;y=2"] {
+            let needle = format!("href=\"{url}\"");
+            let end = html.find(&needle).unwrap() + needle.len();
+            assert_eq!(sidebar.links.get(url), Some(&end), "{url}");
+        }
+        assert_eq!(sidebar.links.len(), 3, "an unclosed href is no link");
+    }
 }

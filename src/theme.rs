@@ -203,6 +203,23 @@ impl Theme {
             .map_err(|e| self.error(&e, Some(name)))
     }
 
+    /// Renders a template at the end of `out`.
+    pub fn render_to(
+        &self,
+        name: &str,
+        ctx: &tera::Context,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        self.tera
+            .render_to(name, ctx, out)
+            .map_err(|e| self.error(&e, Some(name)))
+    }
+
+    /// The length of every template's text together: more than any document prints of them.
+    pub fn text_len(&self) -> usize {
+        self.sources.iter().map(|(_, t)| t.len()).sum()
+    }
+
     /// A Tera error as one of ours, located in the template file when Tera says where.
     fn error(&self, e: &tera::Error, name: Option<&str>) -> Error {
         let sources = &self.sources;

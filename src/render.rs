@@ -72,8 +72,9 @@ pub struct Renderer<'a> {
     site: &'a Site,
     theme: &'a Theme,
     sidebars: HashMap<(usize, usize), Sidebar>,
-    /// The longest sidebar, to size a page's buffer.
-    sidebar_len: usize,
+    /// Room a page needs beyond its body, to size its buffer: the longest sidebar and the
+    /// templates' text.
+    page_room: usize,
 }
 
 /// A sidebar window's HTML and where each link in it ends.
@@ -170,11 +171,12 @@ impl<'a> Renderer<'a> {
             return Err(errors);
         }
         let sidebar_len = sidebars.values().map(|s| s.html.len()).max().unwrap_or(0);
+        let page_room = sidebar_len + theme.text_len();
         Ok(Renderer {
             site,
             theme,
             sidebars,
-            sidebar_len,
+            page_room,
         })
     }
 
@@ -338,7 +340,7 @@ impl<'a> Renderer<'a> {
         out.clear();
         // The body and the sidebar are most of a page: room for them and the template's text
         // is room for the whole page.
-        out.reserve(body_html.len() + self.sidebar_len + self.theme.text_len());
+        out.reserve(body_html.len() + self.page_room);
         self.theme.render_to(template, &ctx, out).map_err(|mut e| {
             if e.location.path.as_os_str().is_empty() {
                 e.location.path = node.page.source.display.clone();

@@ -414,18 +414,30 @@ type Term = (u128, Option<Box<str>>);
 
 impl Postings {
     fn id(&mut self, term: &str) -> u32 {
+        if let Some(key) = pack(term) {
+            return self.short_id(key);
+        }
         let next = self.lists.len() as u32;
-        let id = match pack(term) {
-            Some(key) => *self.short.entry(key).or_insert(next),
-            None => match self.long.get(term) {
-                Some(&id) => id,
-                None => {
-                    self.long.insert(term.into(), next);
-                    next
-                }
-            },
+        let id = match self.long.get(term) {
+            Some(&id) => id,
+            None => {
+                self.long.insert(term.into(), next);
+                next
+            }
         };
-        if id == next {
+        self.listed(id)
+    }
+
+    /// The id of a packed term (a merge has them packed already).
+    fn short_id(&mut self, key: u128) -> u32 {
+        let next = self.lists.len() as u32;
+        let id = *self.short.entry(key).or_insert(next);
+        self.listed(id)
+    }
+
+    /// `id`, with a list made for it when it is new (the next one).
+    fn listed(&mut self, id: u32) -> u32 {
+        if id as usize == self.lists.len() {
             self.lists.push(List::new());
         }
         id
@@ -506,11 +518,7 @@ impl Postings {
             }
         };
         for (key, from_id) in from.short {
-            let next = into.lists.len() as u32;
-            let id = *into.short.entry(key).or_insert(next);
-            if id == next {
-                into.lists.push(List::new());
-            }
+            let id = into.short_id(key);
             add(&mut into, id, from_id);
         }
         for (term, from_id) in from.long {

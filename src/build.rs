@@ -442,14 +442,22 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
         written
     })?;
     staging.commit()?;
-    Ok(BuildSummary {
+    let summary = BuildSummary {
         pages,
         assets,
         images: loaded.images.stats.clone(),
-        warnings: loaded.problems,
+        warnings: std::mem::take(&mut loaded.problems),
         elapsed: start.elapsed(),
         out,
-    })
+    };
+    // Freeing a loaded site is one `free` per heading, link and search section: 50-90 ms of
+    // one core for 10,000 pages, after everything else is done. The caller does not wait for
+    // it, and a process that exits first (`docsite build`) leaves it to the kernel, which
+    // takes back the whole address space at once anyway. Without a thread, it is freed here.
+    let _ = std::thread::Builder::new()
+        .name("docsite-free".into())
+        .spawn(move || drop(loaded));
+    Ok(summary)
 }
 
 /// The theme's files by name, as published.

@@ -5,6 +5,7 @@
 //! each collects every problem it finds before the build stops, so a writer sees them all at
 //! once. Loading, Markdown and rendering run in parallel (rayon).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -460,8 +461,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
     Ok(summary)
 }
 
-/// The theme's files by name, as published.
-pub type ThemeFiles = Vec<(&'static str, Vec<u8>)>;
+/// The theme's files by name, as published: borrowed, the built-in file (which the build
+/// writes); owned, the site's own from `static/` (copied with the other static files).
+pub type ThemeFiles = Vec<(&'static str, Cow<'static, [u8]>)>;
 
 /// The theme's files as published (the site's own `static/` copy wins over the built-in one)
 /// and their cache-busted URLs for templates (`css`, `js`, `favicon`).
@@ -471,8 +473,8 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
     let mut urls: HashMap<&'static str, String> = HashMap::new();
     for (name, bytes) in theme::builtin_static() {
         let bytes = match overriding(site, &static_dir, name) {
-            Some(own) => own,
-            None => bytes.to_vec(),
+            Some(own) => Cow::Owned(own),
+            None => Cow::Borrowed(bytes.as_slice()),
         };
         let key = match *name {
             "docsite.css" => "css",
@@ -650,7 +652,7 @@ pub fn write_site(
     // `overriding`), not copied.
     let theme_written: HashSet<&str> = theme_files
         .iter()
-        .filter(|(name, _)| overriding(site, &static_dir, name).is_none())
+        .filter(|(_, bytes)| matches!(bytes, Cow::Borrowed(_)))
         .map(|(name, _)| *name)
         .collect();
     for (name, bytes) in &theme_files {

@@ -297,8 +297,14 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
     let want_cache = config.markdown.highlight && !opts.skip_highlight;
     let (cache, (theme, static_files, (content, content_errors))) = std::thread::scope(|s| {
         let cache = s.spawn(|| want_cache.then(|| highlight::Cache::open(&cache_dir)));
+        // The templates are compiled, and the built-in CSS and JS minified (once per process),
+        // while the sources are read, rather than before or after on the only busy core.
+        let templates_dir = root.join(&config.folders.templates);
+        let theme = s.spawn(move || Theme::load(root, &templates_dir));
+        if !opts.skip_highlight {
+            s.spawn(theme::builtin_static);
+        }
         let mut static_errors = Vec::new();
-        let theme = Theme::load(root, &root.join(&config.folders.templates));
         let static_files = list_static(
             root,
             &root.join(&config.folders.r#static),
@@ -306,6 +312,9 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
         );
         let loaded = content::load(root, &content_dir, drafts);
         problems.extend(static_errors);
+        let theme = theme
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (cache.join().ok().flatten(), (theme, static_files, loaded))
     });
     let theme = match theme {

@@ -201,8 +201,11 @@ pub fn parse(text: &str, split: &Split<'_>, path: &Path) -> Result<Frontmatter, 
         None => Pod::Hash(Default::default()),
         Some("+++") => gray_matter::engine::TOML::parse(split.matter)
             .map_err(|e| vec![syntax_error("TOML", &e.to_string(), text, split, path)])?,
-        Some(_) => gray_matter::engine::YAML::parse(split.matter)
-            .map_err(|e| vec![syntax_error("YAML", &e.to_string(), text, split, path)])?,
+        Some(_) => match simple_yaml(split.matter) {
+            Some(pod) => pod,
+            None => gray_matter::engine::YAML::parse(split.matter)
+                .map_err(|e| vec![syntax_error("YAML", &e.to_string(), text, split, path)])?,
+        },
     };
     let map = match pod {
         Pod::Hash(map) => map,
@@ -336,6 +339,90 @@ pub fn parse(text: &str, split: &Split<'_>, path: &Path) -> Result<Frontmatter, 
     }
 }
 
+/// The YAML most pages' frontmatter is, read without a YAML parser, whose document tree costs
+/// ~30,000 instructions for three lines: one `key: value` per line (blank lines allowed), each
+/// value a quoted string without escapes, an integer, or a plain phrase of letters, digits and
+/// a little punctuation that YAML reads as a string. Anything else, including duplicate keys,
+/// comments and indentation, is `None`, and the parser reads it. Where this gives a value, it
+/// is the parser's (a test compares the two).
+fn simple_yaml(matter: &str) -> Option<Pod> {
+    let mut map = std::collections::HashMap::new();
+    for line in matter.split('\n') {
+        let line = line.trim_end_matches(' ');
+        if line.is_empty() {
+            continue;
+        }
+        let (key, value) = line.split_once(": ")?;
+        let mut key_chars = key.chars();
+        if !key_chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            || !key_chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return None;
+        }
+        // A key YAML reads as something else (`True:`) is named the parser's way.
+        if not_a_string(key) {
+            return None;
+        }
+        let value = simple_scalar(value.trim_start_matches(' '))?;
+        if map.insert(key.to_string(), value).is_some() {
+            return None;
+        }
+    }
+    (!map.is_empty()).then_some(Pod::Hash(map))
+}
+
+/// One value for [`simple_yaml`].
+fn simple_scalar(value: &str) -> Option<Pod> {
+    let printable = |s: &str| !s.chars().any(char::is_control);
+    for quote in ['"', '\''] {
+        if let Some(inner) = value.strip_prefix(quote) {
+            let inner = inner.strip_suffix(quote)?;
+            // Escapes (and a doubled single quote) are the parser's.
+            if inner.contains(quote) || inner.contains('\\') || !printable(inner) {
+                return None;
+            }
+            return Some(Pod::String(inner.to_string()));
+        }
+    }
+    let bytes = value.as_bytes();
+    if bytes.first()?.is_ascii_digit() || bytes[0] == b'-' {
+        // Only what YAML and Rust read alike: no sign but `-`, no leading zero, no `_`.
+        let digits = value.strip_prefix('-').unwrap_or(value);
+        let plain = digits == "0" || (!digits.starts_with('0') && !digits.is_empty());
+        if plain && digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return value.parse().ok().map(Pod::Integer);
+        }
+        // A date, `2024-05-01`, is a string to YAML (no timestamps in its core schema).
+        let date = bytes.len() == 10
+            && bytes.iter().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        return date.then(|| Pod::String(value.to_string()));
+    }
+    // A plain phrase: starts with a letter (no indicator, number or `.inf`), has no `:` or `#`
+    // (mappings, comments) and is not one of the words YAML reads as something else.
+    let phrase = bytes[0].is_ascii_alphabetic()
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b" _-.,/()?!'".contains(&b));
+    (phrase && !not_a_string(value)).then(|| Pod::String(value.to_string()))
+}
+
+/// Whether YAML may read this plain word as something other than a string (null, a boolean, a
+/// number), or YAML 1.1 would (`yes`); Rust's float syntax covers more than YAML's.
+fn not_a_string(word: &str) -> bool {
+    matches!(
+        word.to_ascii_lowercase().as_str(),
+        "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+    ) || word.parse::<f64>().is_ok()
+}
+
 /// The line of a top-level key in the block, or the block's first line.
 fn key_location(text: &str, split: &Split<'_>, path: &Path, key: &str) -> Location {
     for (i, line) in split.matter.lines().enumerate() {
@@ -446,6 +533,134 @@ fn pod_to_json(p: Pod) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simple_yaml_reads_what_the_parser_reads() {
+        let values = [
+            "plain",
+            "Two words",
+            "it's",
+            "x-1.2",
+            "a  b",
+            "a, b (c) / d?!",
+            "null",
+            "Null",
+            "NULL",
+            "~",
+            "true",
+            "True",
+            "TRUE",
+            "false",
+            "FALSE",
+            "yes",
+            "No",
+            "on",
+            "off",
+            "y",
+            "inf",
+            "nan",
+            "Infinity",
+            "e5",
+            "0",
+            "7",
+            "-5",
+            "-0",
+            "+5",
+            "007",
+            "1_000",
+            "3.14",
+            "1e3",
+            "0x1F",
+            "0o17",
+            ".inf",
+            "-.inf",
+            "9223372036854775807",
+            "9223372036854775808",
+            "999999999999999999",
+            "2024-05-01",
+            "2024-5-1",
+            "12:30",
+            "a: b",
+            "a #b",
+            "a#b",
+            "\"quoted\"",
+            "\"with \\\" escape\"",
+            "\"a\\nb\"",
+            "\"#hash: colon\"",
+            "\"\"",
+            "''",
+            "'single'",
+            "'it''s'",
+            "'back\\slash'",
+            "\"é ü\"",
+            "é",
+            "[a, b]",
+            "{a: 1}",
+            "- x",
+            "&anchor x",
+            "*alias",
+            "!tag x",
+            "|",
+            ">",
+            "@at",
+            "`tick`",
+            "%pct",
+            "\"open",
+            "'open",
+            "\"a\" b",
+            "a\tb",
+            "-",
+            "--",
+            "---",
+            "...",
+            "?",
+            "? x",
+            "x?",
+        ];
+        let mut blocks: Vec<String> = Vec::new();
+        for v in values {
+            blocks.push(format!("title: {v}\n"));
+            blocks.push(format!("{v}: x\n"));
+            blocks.push(format!("title: \"T\"\nkey-2: {v}\n\nweight: 3\n"));
+            blocks.push(format!("_k:   {v}   \n"));
+        }
+        for odd in [
+            "title: a\ntitle: b\n",
+            "title: a\n  b\n",
+            "title:\n  nested: x\n",
+            "# c\ntitle: x\n",
+            "title: x # c\n",
+            " title: x\n",
+            "title:x\n",
+            "title:\n",
+            "1: x\n",
+            "t itle: x\n",
+            "title: x\n---\n",
+            "- a\n- b\n",
+            "",
+            "\n\n",
+            "title: \"x\"\r\n",
+            "tags: [a]\n",
+        ] {
+            blocks.push(odd.to_string());
+        }
+        let mut fast = 0;
+        for block in &blocks {
+            let Some(pod) = simple_yaml(block) else {
+                continue;
+            };
+            fast += 1;
+            let parsed = gray_matter::engine::YAML::parse(block);
+            assert!(
+                matches!(&parsed, Ok(p) if *p == pod),
+                "{block:?}: {pod:?} vs {parsed:?}"
+            );
+        }
+        assert!(fast >= 50, "only {fast} blocks took the fast path");
+        let typical =
+            "title: \"Install\"\ndescription: How to install it.\nweight: 2\ndate: 2024-05-01\n";
+        assert!(simple_yaml(typical).is_some());
+    }
 
     fn fm(text: &str) -> Result<Frontmatter, Vec<Error>> {
         let path = Path::new("content/a.md");

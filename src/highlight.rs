@@ -173,8 +173,10 @@ impl Cache {
     }
 
     fn save(&self) -> std::io::Result<()> {
-        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
-        let fresh = self.fresh.lock().map(|f| f.clone()).unwrap_or_default();
+        // Read under the locks rather than copied out: after a first build the new results are
+        // as large as all the highlighted code together.
+        let used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
         if fresh.is_empty() && used.len() == self.entries.len() {
             return Ok(());
         }

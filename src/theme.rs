@@ -174,6 +174,7 @@ impl Theme {
         }
         let mut tera = tera::Tera::new();
         tera.autoescape_on(vec![".html", ".xml"]);
+        tera.register_filter("safe", safe);
         if let Err(e) =
             tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
         {
@@ -298,6 +299,17 @@ impl Theme {
     }
 }
 
+/// Tera's `safe` filter without its copy: the built-in one copies the string to mark it, and
+/// every page passes its body and its sidebar through it. A string is marked as it is; anything
+/// else is printed and marked, as the built-in filter does.
+fn safe(value: tera::Value, _: tera::Kwargs, _: &tera::State) -> tera::Value {
+    if value.is_string() {
+        value.mark_safe()
+    } else {
+        tera::Value::safe_string(&value.to_string())
+    }
+}
+
 /// A short content hash for cache-busting URLs.
 pub fn short_hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex()[..10].to_string()
@@ -337,6 +349,41 @@ mod tests {
             }
         }
         assert_eq!(minify("x.css", b"\xff{"), b"\xff{", "not UTF-8: as it is");
+    }
+
+    #[test]
+    fn safe_filter_prints_what_the_built_in_one_prints() {
+        let template = "{{ x | safe }}|{{ x }}|{{ x | safe | upper }}|{{ x | safe | length }}";
+        let engines: Vec<tera::Tera> = [false, true]
+            .into_iter()
+            .map(|ours| {
+                let mut tera = tera::Tera::new();
+                tera.autoescape_on(vec![".html"]);
+                if ours {
+                    tera.register_filter("safe", safe);
+                }
+                tera.add_raw_template("t.html", template).unwrap();
+                tera
+            })
+            .collect();
+        let values = [
+            serde_json::json!("<b>&amp;</b>"),
+            serde_json::json!(5),
+            serde_json::json!(2.5),
+            serde_json::json!(true),
+            serde_json::json!(null),
+            serde_json::json!(["<a>", 1]),
+            serde_json::json!({"k": "<v>"}),
+        ];
+        for value in values {
+            let mut ctx = tera::Context::new();
+            ctx.insert("x", &value);
+            let out: Vec<_> = engines
+                .iter()
+                .map(|t| t.render("t.html", &ctx).map_err(|e| e.to_string()))
+                .collect();
+            assert_eq!(out[0], out[1], "{value}");
+        }
     }
 
     #[test]

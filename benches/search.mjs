@@ -8,7 +8,8 @@
 // context (nothing cached). "ready" is from the "/" key to the index's meta loaded (search.js
 // and meta.json, fetched when the dialog opens); the query is typed then, as a reader's first
 // keystroke comes later than that. "first" is from the input event to the first result in the
-// DOM, "all" to the whole list announced; both measured in the page. The bytes are the bodies
+// DOM, "all" to the first page of results (five; more come on request) shown and announced;
+// both measured in the page. The bytes are the bodies
 // of every /search/ response of that query, the meta included.
 
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /* docsite theme behaviour: theme toggle, mobile menu, search dialog, copy buttons, "On this page" highlight. */
-(function () {
+(() => {
   "use strict";
   var d = document, root = d.documentElement, KEY = "docsite-theme";
   var mq = window.matchMedia ? matchMedia("(prefers-color-scheme: dark)") : null;
@@ -20,13 +20,13 @@
     var dark = theme() === "dark";
     if (themeBtn) themeBtn.setAttribute("aria-pressed", dark ? "true" : "false");
     if (root.hasAttribute("data-theme")) {
-      d.querySelectorAll('meta[name="theme-color"]').forEach(function (m) {
+      d.querySelectorAll('meta[name="theme-color"]').forEach((m) => {
         m.setAttribute("content", dark ? "#0d1117" : "#ffffff");
       });
     }
   }
   if (themeBtn) {
-    themeBtn.addEventListener("click", function () {
+    themeBtn.addEventListener("click", () => {
       var next = theme() === "dark" ? "light" : "dark";
       root.setAttribute("data-theme", next);
       try { localStorage.setItem(KEY, next); } catch (e) { /* storage unavailable */ }
@@ -40,13 +40,13 @@
   var menuBtn = d.querySelector(".menu-btn"), side = d.getElementById("sidebar");
   if (menuBtn && side) {
     var small = window.matchMedia ? matchMedia("(max-width: 767.98px)") : null;
-    var isOpen = function () { return root.classList.contains("nav-open"); };
-    var visible = function (el) { return el.getClientRects().length > 0; };
-    var focusables = function () {
+    var isOpen = () => root.classList.contains("nav-open");
+    var visible = (el) => el.getClientRects().length > 0;
+    var focusables = () => {
       var els = side.querySelectorAll('a[href], summary, button, input, [tabindex]:not([tabindex="-1"])');
       return [menuBtn].concat(Array.prototype.filter.call(els, visible));
     };
-    var setOpen = function (open, restore) {
+    var setOpen = (open, restore) => {
       root.classList.toggle("nav-open", open);
       menuBtn.setAttribute("aria-expanded", open ? "true" : "false");
       if (open) {
@@ -57,8 +57,8 @@
         menuBtn.focus();
       }
     };
-    menuBtn.addEventListener("click", function () { setOpen(!isOpen(), true); });
-    d.addEventListener("keydown", function (e) {
+    menuBtn.addEventListener("click", () => { setOpen(!isOpen(), true); });
+    d.addEventListener("keydown", (e) => {
       if (!isOpen()) return;
       if (e.key === "Escape" || e.key === "Esc") {
         e.preventDefault();
@@ -69,12 +69,12 @@
         f[i < 0 ? (e.shiftKey ? n - 1 : 0) : (i + (e.shiftKey ? n - 1 : 1)) % n].focus();
       }
     });
-    d.addEventListener("click", function (e) {
+    d.addEventListener("click", (e) => {
       if (!isOpen()) return;
       var inside = side.contains(e.target) || menuBtn.contains(e.target);
       if (!inside || (e.target.closest && e.target.closest("#sidebar a"))) setOpen(false, false);
     });
-    listen(small, function () { if (small && !small.matches && isOpen()) setOpen(false, false); });
+    listen(small, () => { if (small && !small.matches && isOpen()) setOpen(false, false); });
   }
 
   /* Search: the dialog opens at once, so typing is never lost; the code that answers queries
@@ -82,7 +82,7 @@
   var dialog = d.getElementById("search-dialog"), sInput = d.getElementById("search-input");
   if (dialog && sInput && typeof dialog.showModal === "function") {
     var opener = null, loaded = false;
-    var openSearch = function () {
+    var openSearch = () => {
       if (dialog.open) return;
       opener = d.activeElement;
       dialog.showModal();
@@ -92,7 +92,7 @@
         loaded = true;
         var s = d.createElement("script");
         s.src = dialog.getAttribute("data-script");
-        s.onerror = function () {
+        s.onerror = () => {
           loaded = false;
           dialog.querySelector(".search-status").textContent = "Search is not available: it could not be loaded.";
         };
@@ -101,12 +101,12 @@
         dialog.dispatchEvent(new Event("docsite:open"));
       }
     };
-    var closeSearch = function () { if (dialog.open) dialog.close(); };
-    dialog.addEventListener("close", function () { if (opener && opener.focus) opener.focus(); });
-    dialog.addEventListener("click", function (e) { if (e.target === dialog) closeSearch(); });
+    var closeSearch = () => { if (dialog.open) dialog.close(); };
+    dialog.addEventListener("close", () => { if (opener && opener.focus) opener.focus(); });
+    dialog.addEventListener("click", (e) => { if (e.target === dialog) closeSearch(); });
     dialog.querySelector("[data-search-close]").addEventListener("click", closeSearch);
-    d.querySelectorAll("[data-search-open]").forEach(function (b) { b.addEventListener("click", openSearch); });
-    d.addEventListener("keydown", function (e) {
+    d.querySelectorAll("[data-search-open]").forEach((b) => { b.addEventListener("click", openSearch); });
+    d.addEventListener("keydown", (e) => {
       var t = e.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
       // The search field would eat Escape (it clears itself); close the dialog instead.
       if (e.key === "Escape" && dialog.open) { e.preventDefault(); closeSearch(); }
@@ -123,29 +123,29 @@
     live.setAttribute("role", "status");
     live.setAttribute("aria-live", "polite");
     d.body.appendChild(live);
-    d.addEventListener("click", function (e) {
+    d.addEventListener("click", (e) => {
       var btn = e.target.closest && e.target.closest(".code-block .copy");
       if (!btn) return;
       var block = btn.closest(".code-block"), code = block && (block.querySelector("pre code") || block.querySelector("pre"));
       if (!code) return;
-      navigator.clipboard.writeText(code.textContent).then(function () {
+      navigator.clipboard.writeText(code.textContent).then(() => {
         btn.textContent = "Copied";
         btn.classList.add("done");
         live.textContent = "Copied";
         clearTimeout(btn._docsiteTimer);
-        btn._docsiteTimer = setTimeout(function () {
+        btn._docsiteTimer = setTimeout(() => {
           btn.textContent = "Copy";
           btn.classList.remove("done");
           live.textContent = "";
         }, 2000);
-      }, function () {
+      }, () => {
         live.textContent = "Copy failed";
       });
     });
   }
 
   /* Task-list checkboxes get the task text as their accessible name. */
-  d.querySelectorAll('.prose li > input[type="checkbox"]').forEach(function (box) {
+  d.querySelectorAll('.prose li > input[type="checkbox"]').forEach((box) => {
     if (box.hasAttribute("aria-label") || box.hasAttribute("aria-labelledby") || box.closest("label")) return;
     var text = "", n = box.nextSibling;
     for (; n && !(n.nodeType === 1 && /^(UL|OL)$/.test(n.nodeName)); n = n.nextSibling) text += n.textContent;
@@ -154,7 +154,7 @@
 
   /* Scrollable code blocks and tables must be reachable by keyboard. */
   function markScrollable() {
-    d.querySelectorAll(".prose pre, .prose table").forEach(function (el) {
+    d.querySelectorAll(".prose pre, .prose table").forEach((el) => {
       var scrolls = el.scrollWidth > el.clientWidth + 1;
       if (scrolls && !el.hasAttribute("tabindex")) {
         el.setAttribute("tabindex", "0");
@@ -167,7 +167,7 @@
   }
   markScrollable();
   var resizeTimer;
-  window.addEventListener("resize", function () {
+  window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(markScrollable, 150);
   });
@@ -176,20 +176,20 @@
   var tocLinks = d.querySelectorAll('.toc a[href^="#"]');
   if (tocLinks.length && "IntersectionObserver" in window) {
     var heads = [], byId = {}, seen = {}, active = null;
-    tocLinks.forEach(function (a) {
+    tocLinks.forEach((a) => {
       var id;
       try { id = decodeURIComponent(a.getAttribute("href").slice(1)); } catch (e) { return; }
       var h = d.getElementById(id);
       if (h) { heads.push(h); byId[id] = a; }
     });
-    var setActive = function (a) {
+    var setActive = (a) => {
       if (a === active) return;
       if (active) active.classList.remove("active");
       active = a;
       if (a) a.classList.add("active");
     };
-    var io = new IntersectionObserver(function (entries) {
-      entries.forEach(function (en) { seen[en.target.id] = en.isIntersecting; });
+    var io = new IntersectionObserver((entries) => {
+      entries.forEach((en) => { seen[en.target.id] = en.isIntersecting; });
       var i, pick = null;
       for (i = 0; i < heads.length; i++) if (seen[heads[i].id]) { pick = heads[i]; break; }
       if (!pick) {
@@ -197,6 +197,6 @@
       }
       setActive(pick ? byId[pick.id] : null);
     }, { rootMargin: "-64px 0px -65% 0px" });
-    heads.forEach(function (h) { io.observe(h); });
+    heads.forEach((h) => { io.observe(h); });
   }
 })();

@@ -2,7 +2,7 @@
 // file the first time, so a page that is only read never downloads it. The index is static files
 // written by `docsite build` (see src/search.rs): a query fetches the shard of each of its terms
 // and the chunks of its best sections, nothing else. Normalization mirrors src/search.rs.
-(function () {
+(() => {
   "use strict";
   var dialog = document.getElementById("search-dialog");
   var input = document.getElementById("search-input");
@@ -15,7 +15,11 @@
   var meta = null;
   var shards = new Map();
   var chunks = new Map();
-  var MAX_RESULTS = 10;
+  // Ranked results kept per query, and how many are shown at once: each shown result may cost
+  // a chunk request, and a browser opens about six connections to a host at a time, so a page
+  // of five arrives in one round of requests (Pagefind shows five at first for the same reason).
+  var MAX_RESULTS = 50;
+  var PAGE = 5;
   var MAX_TERMS = 8;
 
   function isCjk(code) {
@@ -49,7 +53,7 @@
   }
 
   function hex(prefix) {
-    return Array.from(new TextEncoder().encode(prefix), function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+    return Array.from(new TextEncoder().encode(prefix), (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
   // The shard that holds a term: the longest prefix of it that has one (a small site has one
@@ -76,33 +80,33 @@
 
   function get(url, cache, key, as) {
     if (cache.has(key)) return cache.get(key);
-    var p = fetch(url).then(function (r) {
+    var p = fetch(url).then((r) => {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return as === "json" ? r.json() : r.text();
     });
     cache.set(key, p);
-    p.catch(function () { cache.delete(key); });
+    p.catch(() => { cache.delete(key); });
     return p;
   }
 
   function shard(name) { return get(root + "t/x" + name + ".txt", shards, name, "text"); }
 
   function loadMeta() {
-    meta = meta || fetch(root + "meta.json").then(function (r) {
+    meta = meta || fetch(root + "meta.json").then((r) => {
       if (!r.ok) throw new Error("no index");
       return r.json();
-    }).then(function (m) {
+    }).then((m) => {
       if (m.version !== 2) throw new Error("index format " + m.version);
       m.shardSet = new Set(m.shards);
       m.stopSet = new Set(m.stop || []);
       // A small site's index is one shard and one chunk: fetch them now, and every query is
       // answered without the network.
-      if (m.shards.length === 1) shard(m.shards[0]).catch(function () {});
-      if (m.sections <= m.chunk) get(root + "s/0.json", chunks, 0, "json").catch(function () {});
+      if (m.shards.length === 1) shard(m.shards[0]).catch(() => {});
+      if (m.sections <= m.chunk) get(root + "s/0.json", chunks, 0, "json").catch(() => {});
       dialog.setAttribute("data-index", "ready");
       return m;
     });
-    meta.catch(function () { meta = null; });
+    meta.catch(() => { meta = null; });
     return meta;
   }
 
@@ -147,7 +151,7 @@
     if (prefixMode) scan.push(term);
     if (!exact && stripped !== term) scan.push(stripped);
     if (exact) scan.push(term);
-    scan.sort(function (a, b) { return a.length - b.length; });
+    scan.sort((a, b) => a.length - b.length);
     var matched = [];
     // Postings: base-36 section id, then its score 1-9 as A-I.
     function add(postings, weight) {
@@ -182,30 +186,30 @@
 
   // The best sections for a query, and the words to mark in their excerpts.
   function rank(query) {
-    return loadMeta().then(function (m) {
-      var qterms = terms(query.slice(0, 200)).filter(function (t) { return !m.stopSet.has(t); }).slice(0, MAX_TERMS);
-      if (!qterms.length) return { ids: [], words: [], m: m };
-      var needed = qterms.map(function (t) {
+    return loadMeta().then((m) => {
+      var qterms = terms(query.slice(0, 200)).filter((t) => !m.stopSet.has(t)).slice(0, MAX_TERMS);
+      if (!qterms.length) return { ids: [], words: [], m: m, found: 0 };
+      var needed = qterms.map((t) => {
         var name = shardOf(t, m);
         return name === null ? Promise.resolve("") : shard(name);
       });
-      return Promise.all(needed).then(function (loaded) {
-        var perTerm = qterms.map(function (t, i) { return matchTerm(t, loaded[i], i === qterms.length - 1); });
+      return Promise.all(needed).then((loaded) => {
+        var perTerm = qterms.map((t, i) => matchTerm(t, loaded[i], i === qterms.length - 1));
         var total = new Map();
         var count = new Map();
-        perTerm.forEach(function (r) {
-          r.scores.forEach(function (v, s) {
+        perTerm.forEach((r) => {
+          r.scores.forEach((v, s) => {
             total.set(s, (total.get(s) || 0) + v);
             count.set(s, (count.get(s) || 0) + 1);
           });
         });
         // Sections with every term first, then by score.
-        var ids = Array.from(total.keys()).sort(function (a, b) {
+        var ids = Array.from(total.keys()).sort((a, b) => {
           return (count.get(b) - count.get(a)) || (total.get(b) - total.get(a)) || (a - b);
         }).slice(0, MAX_RESULTS);
         var words = [];
-        perTerm.forEach(function (r) { words = words.concat(r.words.slice(0, 20)); });
-        return { ids: ids, words: words, m: m };
+        perTerm.forEach((r) => { words = words.concat(r.words.slice(0, 20)); });
+        return { ids: ids, words: words, m: m, found: total.size };
       });
     });
   }
@@ -213,7 +217,7 @@
   // A result's row, from its chunk: page title and URL, heading, anchor, excerpt text.
   function hit(id, m) {
     var c = Math.floor(id / m.chunk);
-    return get(root + "s/" + c + ".json", chunks, c, "json").then(function (chunk) {
+    return get(root + "s/" + c + ".json", chunks, c, "json").then((chunk) => {
       var row = chunk.s[id % m.chunk];
       var page = chunk.p[row[0]];
       return { title: page[0], url: page[1], heading: row[1], anchor: row[2], text: row[3] };
@@ -236,33 +240,31 @@
   function excerpt(text, words) {
     var folded = fold(text);
     var first = -1;
-    words.forEach(function (w) {
+    words.forEach((w) => {
       var at = folded.indexOf(w);
       if (at >= 0 && (first < 0 || at < first)) first = at;
     });
     var start = Math.max(0, first - 60);
     var end = Math.min(text.length, start + 180);
     var frag = document.createDocumentFragment();
-    if (start > 0) frag.appendChild(document.createTextNode("…"));
+    if (start > 0) frag.append("…");
     var i = start;
     while (i < end) {
       var best = -1;
       var len = 0;
-      words.forEach(function (w) {
+      words.forEach((w) => {
         var at = folded.indexOf(w, i);
         if (at >= 0 && at < end && (best < 0 || at < best)) { best = at; len = w.length; }
       });
       if (best < 0) {
-        frag.appendChild(document.createTextNode(text.slice(i, end)));
+        frag.append(text.slice(i, end));
         break;
       }
-      if (best > i) frag.appendChild(document.createTextNode(text.slice(i, best)));
-      var mark = document.createElement("mark");
-      mark.textContent = text.slice(best, Math.min(best + len, end));
-      frag.appendChild(mark);
+      if (best > i) frag.append(text.slice(i, best));
+      frag.append(el("mark", "", text.slice(best, Math.min(best + len, end))));
       i = best + len;
     }
-    if (end < text.length) frag.appendChild(document.createTextNode("…"));
+    if (end < text.length) frag.append("…");
     return frag;
   }
 
@@ -272,7 +274,7 @@
     var opts = options();
     if (!opts.length) { active = -1; input.removeAttribute("aria-activedescendant"); return; }
     active = (i + opts.length) % opts.length;
-    opts.forEach(function (o, j) { o.setAttribute("aria-selected", j === active ? "true" : "false"); });
+    opts.forEach((o, j) => { o.setAttribute("aria-selected", j === active ? "true" : "false"); });
     input.setAttribute("aria-activedescendant", opts[active].id);
     opts[active].scrollIntoView({ block: "nearest" });
   }
@@ -283,70 +285,117 @@
     input.removeAttribute("aria-activedescendant");
   }
 
-  function announce(count, query) {
+  // `count` results found, `shown` of them in the list (all when not given).
+  function announce(count, query, shown) {
     input.setAttribute("aria-expanded", count ? "true" : "false");
-    status.textContent = query.trim() === "" ? "" : count ? count + " result" + (count === 1 ? "" : "s") : "No results for “" + query.trim().slice(0, 60) + "”";
+    var found = count + " result" + (count === 1 ? "" : "s");
+    if (shown !== undefined && shown < count) found = "Showing " + shown + " of " + found;
+    status.textContent = query.trim() === "" ? "" : count ? found : "No results for “" + query.trim().slice(0, 60) + "”";
   }
 
-  // Shows the ranked sections as their rows arrive, in rank order (a row waits for those above
-  // it), grouped by page: the best results appear before the last chunk is in.
+  // The button under the list that shows the next page of results; made here, so a site's own
+  // base template need not carry it.
+  // A new element of class `cls` holding `text`.
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  var more = el("button", "search-more", "More results");
+  more.type = "button";
+  more.hidden = true;
+  status.after(more);
+
+  // The query whose results are shown: its ranking, how many rows are in the list, its groups.
+  var current = null;
+
+  // Shows the first page of ranked sections, grouped by page.
   function show(ranked, query, ticket) {
-    var rows = ranked.ids.map(function (id) { return hit(id, ranked.m); });
-    var groups = new Map();
-    var n = 0;
+    clear();
+    more.hidden = true;
+    current = { ranked: ranked, query: query, ticket: ticket, shown: 0, groups: new Map(), n: 0 };
+    if (!ranked.ids.length) return Promise.resolve(announce(0, query));
+    input.setAttribute("aria-expanded", "true");
+    return showMore(current);
+  }
+
+  // Appends the next page of `cur`'s results as their rows arrive, in rank order (a row waits
+  // for those above it): the best result appears before the last chunk is in.
+  function showMore(cur) {
+    var ids = cur.ranked.ids.slice(cur.shown, cur.shown + PAGE);
+    cur.shown += ids.length;
+    more.hidden = true;
+    var live = () => cur === current && cur.ticket === pending;
     function append(h) {
-      var group = groups.get(h.url);
+      var group = cur.groups.get(h.url);
       if (!group) {
-        group = document.createElement("div");
-        group.className = "search-page";
+        group = el("div", "search-page");
         group.setAttribute("role", "group");
-        var title = document.createElement("p");
-        title.className = "search-page-title";
-        title.id = "search-g" + groups.size;
-        title.textContent = h.title;
+        var title = el("p", "search-page-title", h.title);
+        title.id = "search-g" + cur.groups.size;
         group.setAttribute("aria-labelledby", title.id);
-        group.appendChild(title);
-        groups.set(h.url, group);
-        list.appendChild(group);
+        group.append(title);
+        cur.groups.set(h.url, group);
+        list.append(group);
       }
-      var a = document.createElement("a");
-      a.className = "search-hit";
-      a.id = "search-o" + n++;
+      var a = el("a", "search-hit");
+      a.id = "search-o" + cur.n++;
       a.setAttribute("role", "option");
       a.setAttribute("aria-selected", "false");
       a.href = h.anchor ? h.url + "#" + h.anchor : h.url;
-      var head = document.createElement("span");
-      head.className = "search-hit-heading";
-      head.textContent = h.heading || h.title;
-      a.appendChild(head);
-      var ex = document.createElement("span");
-      ex.className = "search-hit-excerpt";
-      ex.appendChild(excerpt(h.text, ranked.words));
-      a.appendChild(ex);
+      var ex = el("span", "search-hit-excerpt");
+      ex.append(excerpt(h.text, cur.ranked.words));
+      a.append(el("span", "search-hit-heading", h.heading || h.title), ex);
       a.addEventListener("click", close);
-      group.appendChild(a);
+      group.append(a);
     }
-    clear();
-    if (!rows.length) return Promise.resolve(announce(0, query));
-    input.setAttribute("aria-expanded", "true");
+    var m = cur.ranked.m;
+    // The best result's chunk is asked for alone: requests sent together share the connection
+    // limit and the browser's time, and the first row is what the reader waits for.
+    var first = hit(ids[0], m);
+    var rest = first.then(null, () => {}).then(() => {
+      return ids.slice(1).map((id) => hit(id, m));
+    });
+    var rows = [first].concat(ids.slice(1).map((_, k) => {
+      return rest.then((r) => r[k]);
+    }));
     var shown = Promise.resolve();
-    rows.forEach(function (row) {
-      shown = shown.then(function () { return row; }).then(function (h) {
-        if (ticket === pending) append(h);
+    rows.forEach((row) => {
+      shown = shown.then(() => row).then((h) => {
+        if (live()) append(h);
       });
     });
-    return shown.then(function () {
-      if (ticket === pending) announce(rows.length, query);
+    return shown.then(() => {
+      if (!live()) return;
+      announce(cur.ranked.found, cur.query, cur.shown);
+      more.hidden = cur.shown >= cur.ranked.ids.length;
     });
   }
+
+  // The next page, with the first new result made the active option and focus in the input,
+  // so arrow keys go on from there. A new result joins its page's group, which may be higher
+  // in the list, so it is found by its id.
+  function nextPage() {
+    var cur = current;
+    if (!cur || more.hidden) return;
+    var firstNew = "search-o" + cur.n;
+    showMore(cur).then(() => {
+      if (cur !== current) return;
+      input.focus();
+      setActive(Array.prototype.findIndex.call(options(), (o) => o.id === firstNew));
+    });
+  }
+  more.addEventListener("click", nextPage);
 
   var pending = 0;
   function run() {
     var query = input.value;
     var ticket = ++pending;
-    rank(query).then(function (ranked) {
+    rank(query).then((ranked) => {
       if (ticket === pending) return show(ranked, query, ticket);
-    }).catch(function () {
+    }).catch(() => {
       if (ticket !== pending) return;
       clear();
       unavailable();
@@ -360,8 +409,13 @@
   function unavailable() { status.textContent = "Search is not available: the index could not be loaded."; }
 
   input.addEventListener("input", run);
-  input.addEventListener("keydown", function (e) {
-    if (e.key === "ArrowDown") { e.preventDefault(); setActive(active + 1); }
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowDown") {
+      e.preventDefault();
+      // Past the last result, the next page when there is one.
+      if (active === options().length - 1 && !more.hidden) nextPage();
+      else setActive(active + 1);
+    }
     else if (e.key === "ArrowUp") { e.preventDefault(); setActive(active - 1); }
     else if (e.key === "Enter") {
       var opts = options();
@@ -370,7 +424,7 @@
     }
   });
   // Opened again later: fetch the index meta early (it may have failed before).
-  dialog.addEventListener("docsite:open", function () { loadMeta().catch(unavailable); });
+  dialog.addEventListener("docsite:open", () => { loadMeta().catch(unavailable); });
   // This file loads while the dialog is open and the reader may already have typed.
   loadMeta().catch(unavailable);
   if (input.value) run();

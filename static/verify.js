@@ -1,7 +1,7 @@
 // The setup-verification form: posts the fields to docsite's endpoint, sends the browser to the
 // provider, and shows the result in place when the provider sends it back. The secret never goes
 // anywhere but that one POST; only non-secret fields are remembered across the round trip.
-(function () {
+(() => {
   "use strict";
   var form = document.querySelector("form[data-verify]");
   if (!form) return;
@@ -16,24 +16,24 @@
   var https = section.querySelector("[data-verify-https]");
   if (https && location.protocol === "https:") https.hidden = true;
 
-  section.querySelector("[data-verify-copy]").addEventListener("click", function (e) {
+  section.querySelector("[data-verify-copy]").addEventListener("click", (e) => {
     var button = e.currentTarget;
-    var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 1500); };
-    if (navigator.clipboard) navigator.clipboard.writeText(callback.value).then(done, function () { callback.select(); });
+    var done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = "Copy"; }, 1500); };
+    if (navigator.clipboard) navigator.clipboard.writeText(callback.value).then(done, () => { callback.select(); });
     else { callback.select(); }
   });
 
   // Restore what the person typed before the round trip to the provider (never the secret).
   try {
     var kept = JSON.parse(sessionStorage.getItem(storeKey) || "{}");
-    KEEP.forEach(function (k) { if (kept[k] && form.elements[k]) form.elements[k].value = kept[k]; });
+    KEEP.forEach((k) => { if (kept[k] && form.elements[k]) form.elements[k].value = kept[k]; });
   } catch (e) { /* storage may be off; the defaults stay */ }
 
   function errorBox(field) { return document.getElementById("dsv-" + field + "-error") || document.getElementById("dsv-form-error"); }
 
   function clearErrors() {
-    form.querySelectorAll(".verify-error").forEach(function (p) { p.hidden = true; p.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
+    form.querySelectorAll(".verify-error").forEach((p) => { p.hidden = true; p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((i) => { i.removeAttribute("aria-invalid"); });
   }
 
   function showError(field, message) {
@@ -52,24 +52,24 @@
   var probed = null;
   function probe() {
     probed = probed || fetch("/api/verify", { headers: { accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(function (j) { if (!j || !j.ready) throw new Error("not ready"); return true; })
-      .catch(function () { offline.hidden = false; submit.disabled = true; return false; });
+      .then((r) => r.ok ? r.json() : Promise.reject(r.status))
+      .then((j) => { if (!j || !j.ready) throw new Error("not ready"); return true; })
+      .catch(() => { offline.hidden = false; submit.disabled = true; return false; });
     return probed;
   }
   form.addEventListener("focusin", probe, { once: true });
 
-  form.addEventListener("submit", function (e) {
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
-    probe().then(function (ready) { if (ready) send(); });
+    probe().then((ready) => { if (ready) send(); });
   });
 
   function send() {
     clearErrors();
     var data = {};
-    new FormData(form).forEach(function (v, k) { if (k !== "callback_url") data[k] = String(v); });
+    new FormData(form).forEach((v, k) => { if (k !== "callback_url") data[k] = String(v); });
     var keep = {};
-    KEEP.forEach(function (k) { if (data[k]) keep[k] = data[k]; });
+    KEEP.forEach((k) => { if (data[k]) keep[k] = data[k]; });
     try { sessionStorage.setItem(storeKey, JSON.stringify(keep)); } catch (err) { /* optional */ }
     submit.disabled = true;
     submit.textContent = "Starting…";
@@ -78,23 +78,23 @@
       credentials: "same-origin",
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify(data)
-    }).then(function (r) {
-      return r.json().then(function (j) { return { ok: r.ok, body: j }; });
-    }).then(function (res) {
+    }).then((r) => {
+      return r.json().then((j) => { return { ok: r.ok, body: j }; });
+    }).then((res) => {
       if (res.ok && res.body.authorize_url) {
         submit.textContent = "Opening the provider…";
         location.assign(res.body.authorize_url);
         return;
       }
       var first = null;
-      Object.keys(res.body.errors || { form: "The server did not start the check." }).forEach(function (f) {
+      Object.keys(res.body.errors || { form: "The server did not start the check." }).forEach((f) => {
         var el = showError(f, (res.body.errors || {})[f] || "The server did not start the check.");
         first = first || el;
       });
       if (first && first.focus) first.focus();
       submit.disabled = false;
       submit.textContent = "Verify setup";
-    }).catch(function () {
+    }).catch(() => {
       showError("form", "The verification server did not answer. Is docsite serve still running?");
       submit.disabled = false;
       submit.textContent = "Verify setup";
@@ -117,9 +117,9 @@
     var title = report.verdict === "verified" ? "Setup verified" : report.verdict === "pending" ? "Waiting for " + report.provider_name : "Setup not verified";
     result.appendChild(el("h4", "verify-verdict", title));
     result.appendChild(el("p", "verify-summary", report.summary));
-    (report.warnings || []).forEach(function (w) { result.appendChild(el("p", "verify-notice", w)); });
+    (report.warnings || []).forEach((w) => { result.appendChild(el("p", "verify-notice", w)); });
     var list = el("ol", "verify-steps");
-    report.steps.forEach(function (s) {
+    report.steps.forEach((s) => {
       var li = el("li", "verify-step verify-" + s.status);
       li.setAttribute("data-step", s.id);
       var head = el("p", "verify-step-head");
@@ -140,8 +140,8 @@
   var tries = 0;
   (function poll() {
     fetch("/api/verify/" + encodeURIComponent(id), { headers: { accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
-      .then(function (res) {
+      .then((r) => { return r.json().then((j) => { return { ok: r.ok, body: j }; }); })
+      .then((res) => {
         if (!res.ok) {
           result.hidden = false;
           result.textContent = res.body.error || "This result is no longer available.";
@@ -152,6 +152,6 @@
         if (tries === 0) { section.scrollIntoView({ block: "start" }); result.focus({ preventScroll: true }); }
         if (res.body.verdict === "pending" && tries++ < 600) setTimeout(poll, 1000);
       })
-      .catch(function () { result.hidden = false; result.textContent = "The verification server did not answer."; });
+      .catch(() => { result.hidden = false; result.textContent = "The verification server did not answer."; });
   })();
 })();

@@ -51,7 +51,7 @@ describe('search', () => {
       await page.keyboard.press('/');
       await page.locator('#search-dialog[open]').waitFor();
       assert.equal(await page.evaluate(() => document.activeElement.id), 'search-input');
-      await typeQuery(page, 'verif');
+      await typeQuery(page, 'azure verif');
       const hits = await results(page);
       assert.ok(hits.length > 0, 'results for a prefix');
       assert.ok(hits.some((h) => h.href.includes('/add-git-provider/azure-devops/#')), JSON.stringify(hits, null, 1));
@@ -91,6 +91,48 @@ describe('search', () => {
       await page.locator('#search-dialog[open]').waitFor({ state: 'detached' });
       assert.equal(await page.evaluate(() => document.activeElement.className), 'search-btn');
       watcher.assertClean('search keys');
+    });
+  });
+
+  test('results come five at a time; the button and ArrowDown past the last show more', async () => {
+    await withPage(browser, 'search-more', async (page, watcher) => {
+      await page.goto(server.url);
+      await page.keyboard.press('/');
+      await typeQuery(page, 'provider');
+      const more = page.locator('.search-more');
+      assert.equal((await results(page)).length, 5, 'the first page');
+      const status = await page.locator('.search-status').innerText();
+      const m = /^Showing 5 of (\d+) results$/.exec(status);
+      assert.ok(m && +m[1] > 10, status);
+      assert.ok(await more.isVisible(), 'a button for the rest');
+      assert.equal(await more.innerText(), "More results");
+
+      await more.click();
+      await page.waitForFunction(() => document.querySelectorAll('#search-results [role=option]').length === 10);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'search-input', 'focus back in the input');
+      const active = await page.locator('#search-input').getAttribute('aria-activedescendant');
+      assert.equal(active, 'search-o5', 'the first new result is the active option');
+      assert.match(await page.locator('.search-status').innerText(), /^Showing 10 of \d+ results$/);
+
+      // Keyboard only: ArrowDown from the last option loads the next page and moves into it
+      // (a new result joins its page's group, so the list's last option need not be o9).
+      const lastId = () => page.evaluate(() => [...document.querySelectorAll('#search-results [role=option]')].at(-1).id);
+      const last = await lastId();
+      for (let i = 0; i < 10 && (await page.locator('#search-input').getAttribute('aria-activedescendant')) !== last; i++) {
+        await page.keyboard.press('ArrowDown');
+      }
+      assert.equal(await page.locator('#search-input').getAttribute('aria-activedescendant'), last);
+      await page.keyboard.press('ArrowDown');
+      await page.waitForFunction(() => document.getElementById('search-input').getAttribute('aria-activedescendant') === 'search-o10');
+      assert.equal(await page.locator('.search-hit[aria-selected=true]').getAttribute('id'), 'search-o10');
+      const hrefs = (await results(page)).map((h) => h.href);
+      assert.equal(new Set(hrefs).size, hrefs.length, 'no result twice');
+
+      // A new query starts again from its first page.
+      await typeQuery(page, 'zzzzqqq');
+      assert.equal((await results(page)).length, 0);
+      assert.ok(!(await more.isVisible()), 'no button without results');
+      watcher.assertClean('search more');
     });
   });
 

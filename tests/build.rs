@@ -242,6 +242,48 @@ fn failed_build_leaves_previous_output_untouched() {
 }
 
 #[test]
+fn a_problem_found_after_the_pages_were_written_leaves_the_previous_site() {
+    // A broken anchor is only known once every page is rendered: nothing may reach the output
+    // before that, and nothing may be left beside it.
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\nSee [B](./b.md)\n");
+    site.write("content/b.md", "---\ntitle: B\n---\n## Real\n");
+    let out = site.root().join("public");
+    site.build().unwrap();
+    let before = std::fs::read_to_string(out.join("a/index.html")).unwrap();
+    site.write("content/a.md", "---\ntitle: A\n---\nSee [B](./b.md#gone)\n");
+    let errs = site.build().unwrap_err();
+    assert_eq!(errs.0.len(), 1, "{errs:?}");
+    assert_eq!(errs.0[0].kind.code(), "broken-anchor");
+    assert_eq!(
+        std::fs::read_to_string(out.join("a/index.html")).unwrap(),
+        before
+    );
+    let names: Vec<String> = std::fs::read_dir(site.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+}
+
+#[test]
+fn a_frontmatter_image_problem_made_a_warning_still_publishes_the_page() {
+    let site = Site::new();
+    site.write(
+        "docsite.toml",
+        "[check.severity]\n\"missing-image\" = \"warning\"\n",
+    );
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\nimage: nowhere.png\n---\nText\n",
+    );
+    let summary = site.build().unwrap();
+    assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
+    let html = std::fs::read_to_string(site.root().join("public/a/index.html")).unwrap();
+    assert!(html.contains("<h1"), "{html}");
+}
+
+#[test]
 fn invalid_utf8_names_file_and_offset() {
     let site = Site::new();
     site.write_bytes("content/a.md", b"---\ntitle: A\n---\nbad \xff\n");

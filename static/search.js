@@ -194,6 +194,15 @@
         return name === null ? Promise.resolve("") : shard(name);
       });
       return Promise.all(needed).then((loaded) => {
+        // The rarest term's best section is likely the best result: its chunk is asked for
+        // while the query is ranked.
+        var guess = "";
+        loaded.forEach((text, i) => {
+          var line = linesFrom(text, qterms[i] + " ", 1)[0];
+          var postings = line && parse(line).postings;
+          if (postings && (!guess || postings.length < guess.length)) guess = postings;
+        });
+        if (guess) hit(parseInt(guess.slice(0, guess.search(/[A-I]/)), 36), m).catch(() => {});
         var perTerm = qterms.map((t, i) => matchTerm(t, loaded[i], i === qterms.length - 1));
         var total = new Map();
         var count = new Map();
@@ -352,18 +361,15 @@
       group.append(a);
     }
     var m = cur.ranked.m;
-    // The best result's chunk is asked for alone: requests sent together share the connection
-    // limit and the browser's time, and the first row is what the reader waits for.
-    var first = hit(ids[0], m);
-    var rest = first.then(null, () => {}).then(() => {
-      return ids.slice(1).map((id) => hit(id, m));
+    // The best result's chunk is asked for alone, and the others once its row is shown:
+    // requests sent together share the connection limit and the browser's time, and sending
+    // them takes the main thread's, while the first row is what the reader waits for.
+    var shown = hit(ids[0], m).then((h) => {
+      if (live()) append(h);
     });
-    var rows = [first].concat(ids.slice(1).map((_, k) => {
-      return rest.then((r) => r[k]);
-    }));
-    var shown = Promise.resolve();
-    rows.forEach((row) => {
-      shown = shown.then(() => row).then((h) => {
+    var rest = shown.then(null, () => {}).then(() => ids.slice(1).map((id) => hit(id, m)));
+    ids.slice(1).forEach((_, k) => {
+      shown = shown.then(() => rest).then((r) => r[k]).then((h) => {
         if (live()) append(h);
       });
     });

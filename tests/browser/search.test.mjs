@@ -3,6 +3,8 @@
 // and prefixes, hostile queries, and what the first query downloads.
 
 import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ROOT, buildSite, launchBrowser, screenshot, startServer, tempDir, withPage } from './helpers.mjs';
@@ -147,6 +149,80 @@ describe('search', () => {
         assert.ok(status === '' || /result/.test(status), `${q.slice(0, 20)}: ${status}`);
       }
       watcher.assertClean('hostile queries');
+    });
+  });
+});
+
+// A site too large for one chunk of rows: a query fetches its shard and the chunks of the rows
+// it shows, and the row it guesses is the best (the rarest term's best section, asked for while
+// the query is ranked) is one of those, not an extra request.
+describe('search on a site of many chunks', () => {
+  let browser;
+  let site;
+  let out;
+  let server;
+
+  before(async () => {
+    site = await tempDir('docsite-search-chunks-');
+    out = await tempDir('docsite-search-chunks-out-');
+    await mkdir(path.join(site.dir, 'content'), { recursive: true });
+    await writeFile(path.join(site.dir, 'content', '_index.md'), '---\ntitle: Home\n---\nWelcome.\n');
+    for (let p = 0; p < 50; p++) {
+      let text = `---\ntitle: Page ${p}\n---\nThe opening of page ${p} about gardens.\n`;
+      for (let k = 0; k < 6; k++) {
+        text += `\n## Part ${k}\n\nGardens and ponds, part ${k} of page ${p}.`;
+        if (p === 37 && k === 2) text += ' A quokka lives here.';
+        if (k === 2) text += ' Herons visit.';
+        text += '\n';
+      }
+      await writeFile(path.join(site.dir, 'content', `page-${String(p).padStart(2, '0')}.md`), text);
+    }
+    await buildSite(site.dir, out.dir);
+    server = await startServer(out.dir);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await out?.cleanup();
+    await site?.cleanup();
+  });
+
+  async function query(page, q) {
+    const asked = [];
+    page.on('request', (r) => {
+      const m = /\/search\/(s\/\d+\.json|t\/[^/]+)$/.exec(new URL(r.url()).pathname);
+      if (m) asked.push(m[1]);
+    });
+    await page.goto(server.url);
+    await page.keyboard.press('/');
+    await page.locator('#search-dialog[data-index=ready]').waitFor();
+    await page.locator('#search-input').fill(q);
+    await page.waitForFunction(() => document.querySelector('.search-status').textContent !== '');
+    const hrefs = await page.locator('#search-results [role=option]').evaluateAll((els) => els.map((a) => a.getAttribute('href')));
+    return { hrefs, chunks: asked.filter((a) => a.startsWith('s/')), shards: asked.filter((a) => a.startsWith('t/')) };
+  }
+
+  test('one rare word: its shard and the one chunk of its row', async () => {
+    await withPage(browser, 'search-chunks-rare', async (page, watcher) => {
+      const { hrefs, chunks, shards } = await query(page, 'quokka');
+      assert.deepEqual(hrefs, ['/page-37/#part-2']);
+      assert.equal(shards.length, 1, shards.join());
+      assert.deepEqual(chunks.length, 1, `chunks asked for: ${chunks.join()}`);
+      watcher.assertClean('rare word');
+    });
+  });
+
+  test('two words: the rows shown, plus at most the one guessed', async () => {
+    await withPage(browser, 'search-chunks-two', async (page, watcher) => {
+      const { hrefs, chunks } = await query(page, 'herons quokka');
+      assert.equal(hrefs[0], '/page-37/#part-2', hrefs.join());
+      assert.equal(hrefs.length, 5, hrefs.join());
+      const shown = new Set(chunks);
+      assert.equal(shown.size, chunks.length, `a chunk asked for twice: ${chunks.join()}`);
+      assert.ok(chunks.length <= 6, chunks.join());
+      watcher.assertClean('two words');
     });
   });
 });

@@ -242,7 +242,7 @@ fn failed_build_leaves_previous_output_untouched() {
 }
 
 #[test]
-fn a_problem_found_after_the_pages_were_written_leaves_the_previous_site() {
+fn a_problem_found_only_once_every_page_is_rendered_leaves_the_previous_site() {
     // A broken anchor is only known once every page is rendered: nothing may reach the output
     // before that, and nothing may be left beside it.
     let site = Site::new();

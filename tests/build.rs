@@ -233,12 +233,7 @@ fn failed_build_leaves_previous_output_untouched() {
         std::fs::read_to_string(out.join("a/index.html")).unwrap(),
         before
     );
-    // No temporary folders left beside the output.
-    let names: Vec<String> = std::fs::read_dir(site.root())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+    assert_no_staging_left(&site);
 }
 
 #[test]
@@ -259,6 +254,11 @@ fn a_problem_found_only_once_every_page_is_rendered_leaves_the_previous_site() {
         std::fs::read_to_string(out.join("a/index.html")).unwrap(),
         before
     );
+    assert_no_staging_left(&site);
+}
+
+/// No temporary folder is left beside the output.
+fn assert_no_staging_left(site: &Site) {
     let names: Vec<String> = std::fs::read_dir(site.root())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

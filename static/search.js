@@ -194,15 +194,6 @@
         return name === null ? Promise.resolve("") : shard(name);
       });
       return Promise.all(needed).then((loaded) => {
-        // The rarest term's best section is likely the best result: its chunk is asked for
-        // while the query is ranked.
-        var guess = "";
-        loaded.forEach((text, i) => {
-          var line = linesFrom(text, qterms[i] + " ", 1)[0];
-          var postings = line && parse(line).postings;
-          if (postings && (!guess || postings.length < guess.length)) guess = postings;
-        });
-        if (guess) hit(parseInt(guess.slice(0, guess.search(/[A-I]/)), 36), m).catch(() => {});
         var perTerm = qterms.map((t, i) => matchTerm(t, loaded[i], i === qterms.length - 1));
         var total = new Map();
         var count = new Map();

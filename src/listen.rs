@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
+use axum::serve::{ListenerExt, TapIo};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
@@ -159,12 +159,12 @@ fn self_signed(dir: &Path) -> Result<(PathBuf, PathBuf), Error> {
 
 /// TLS connections, handshaken off the accept loop so one slow client cannot stall the others.
 struct TlsListener {
-    incoming: mpsc::Receiver<(TlsStream<tokio::net::TcpStream>, SocketAddr)>,
+    incoming: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
     local: SocketAddr,
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<tokio::net::TcpStream>;
+    type Io = TlsStream<TcpStream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -182,21 +182,36 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
+/// Turns off Nagle's algorithm on a connection. hyper writes a response's head and its body
+/// separately; with Nagle on, the body's small last segment waits for the ACK of the head, which
+/// the browser delays by up to 40 ms: every small file (a search shard or chunk, a stylesheet)
+/// took that long over loopback.
+fn no_delay(tcp: &mut TcpStream) {
+    // Failing only costs latency, and the connection is still good.
+    let _ = tcp.set_nodelay(true);
+}
+
+/// The plain-HTTP listener `run` serves from.
+fn plain(tcp: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStream)> {
+    tcp.tap_io(no_delay as fn(&mut TcpStream))
+}
+
 /// Serves `app` on `bound` until the process stops.
 pub async fn run(bound: Bound, app: Router) -> Result<(), Error> {
     let at = bound.local.to_string();
     let service = |app: Router| app.into_make_service_with_connect_info::<SocketAddr>();
     let result = match bound.tls {
-        None => axum::serve(bound.tcp.tap_io(|_| {}), service(app)).await,
+        None => axum::serve(plain(bound.tcp), service(app)).await,
         Some(acceptor) => {
             let (tx, rx) = mpsc::channel(64);
             let tcp = bound.tcp;
             tokio::spawn(async move {
                 loop {
-                    let Ok((stream, peer)) = tcp.accept().await else {
+                    let Ok((mut stream, peer)) = tcp.accept().await else {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
+                    no_delay(&mut stream);
                     let acceptor = acceptor.clone();
                     let tx = tx.clone();
                     tokio::spawn(async move {
@@ -216,4 +231,23 @@ pub async fn run(bound: Bound, app: Router) -> Result<(), Error> {
         }
     };
     result.map_err(|e| io_error("serving", &at, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener;
+
+    use super::*;
+
+    /// Without it, a small file's body waited for the browser's delayed ACK of the response
+    /// head: 40 ms per search shard or chunk over loopback (benches/search.mjs).
+    #[tokio::test]
+    async fn accepted_connections_have_nagle_off() {
+        let bound = bind("127.0.0.1", 0, None).await.unwrap();
+        let local = bound.local;
+        let mut listener = plain(bound.tcp);
+        let (accepted, client) = tokio::join!(listener.accept(), TcpStream::connect(local));
+        client.unwrap();
+        assert!(accepted.0.nodelay().unwrap());
+    }
 }

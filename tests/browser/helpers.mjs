@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -279,6 +280,46 @@ export const CONTENT_TYPES = {
 
 export function contentType(file) {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] || 'application/octet-stream';
+}
+
+/** A free loopback port, for a site built for its URL before its server takes the port. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `docsite host DIR [--root ROOT] --port PORT` (port 0: any free one), docsite's own server for
+ * a built site. `ready` resolves with its URL once it is listening; `close()` stops it.
+ */
+export function hostSite(dir, { root, port = 0 } = {}) {
+  const args = ['host', dir, '--port', String(port)];
+  if (root) args.push('--root', root);
+  const child = spawn(DOCSITE_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const ready = new Promise((resolve, reject) => {
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      log += d;
+      const m = log.match(/hosting on (http:\/\/\S+)/);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`docsite host exited (${code}) before listening:\n${log}`)));
+    child.once('error', reject);
+  });
+  ready.catch(() => {});
+  async function close() {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+  }
+  return { child, ready, log: () => log, close };
 }
 
 /**

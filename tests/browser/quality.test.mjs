@@ -17,7 +17,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cp, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -33,6 +32,8 @@ import {
   ROOT,
   artifactsDir,
   buildSite,
+  freePort,
+  hostSite,
   launchBrowser,
   safeName,
   tempDir,
@@ -45,35 +46,6 @@ const BUDGET = 40 * 1024;
 // The theme's own files in static/ (src/theme.rs, BUILTIN_STATIC).
 const THEME_FILES = ['docsite.css', 'docsite.js', 'search.js', 'verify.js', 'favicon.svg'];
 const T = { timeout: 240_000 };
-
-/** A free loopback port: the site is built for its URL before the server takes it. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** `docsite host DIR --root ROOT --port PORT`; `ready` resolves once it is listening. */
-function host(dir, root, port) {
-  const child = spawn(DOCSITE_BIN, ['host', dir, '--root', root, '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  const ready = new Promise((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      log += d;
-      if (/hosting on http:\/\//.test(log)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`docsite host exited (${code}) before listening:\n${log}`)));
-    child.once('error', reject);
-  });
-  return { child, ready, log: () => log };
-}
 
 /**
  * Chromium with a DevTools port for Lighthouse (which drives the browser itself), with the same
@@ -180,7 +152,7 @@ describe('theme quality (bundled site on `docsite host`)', () => {
     // Built for the address it is served at, as a real deployment is: canonical links, the
     // sitemap and Open Graph URLs then name this server.
     await buildSite(site, path.join(out.dir, 'public'), ['--base-url', `${origin}/`]);
-    server = host(path.join(out.dir, 'public'), site, port);
+    server = hostSite(path.join(out.dir, 'public'), { root: site, port });
     await server.ready;
     browser = await launchBrowser();
     const sitemap = await (await fetch(`${origin}/sitemap.xml`)).text();
@@ -189,7 +161,7 @@ describe('theme quality (bundled site on `docsite host`)', () => {
 
   after(async () => {
     await browser?.close();
-    server?.child.kill('SIGTERM');
+    await server?.close();
     await out?.cleanup();
   });
 

@@ -306,7 +306,8 @@ export function hostSite(dir, { root, port = 0 } = {}) {
   const ready = new Promise((resolve, reject) => {
     child.stderr.setEncoding('utf8').on('data', (d) => {
       log += d;
-      const m = log.match(/hosting on (http:\/\/\S+)/);
+      // stderr is unbuffered, so the line may come in pieces: wait for the space after the URL.
+      const m = log.match(/hosting on (http:\/\/\S+)\s/);
       if (m) resolve(m[1]);
     });
     child.once('exit', (code) => reject(new Error(`docsite host exited (${code}) before listening:\n${log}`)));

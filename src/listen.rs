@@ -184,7 +184,7 @@ impl axum::serve::Listener for TlsListener {
 
 /// Turns off Nagle's algorithm on a connection. hyper writes a response's head and its body
 /// separately; with Nagle on, the body's small last segment waits for the ACK of the head, which
-/// the browser delays by up to 40 ms: every small file (a search shard or chunk, a stylesheet)
+/// the browser delays by up to 40 ms: a small file (a search chunk, a stylesheet) often
 /// took that long over loopback.
 fn no_delay(tcp: &mut TcpStream) {
     // Failing only costs latency, and the connection is still good.
@@ -240,7 +240,7 @@ mod tests {
     use super::*;
 
     /// Without it, a small file's body waited for the browser's delayed ACK of the response
-    /// head: 40 ms per search shard or chunk over loopback (benches/search.mjs).
+    /// head: often 40 ms for a search chunk over loopback (benches/search.mjs).
     #[tokio::test]
     async fn accepted_connections_have_nagle_off() {
         let bound = bind("127.0.0.1", 0, None).await.unwrap();

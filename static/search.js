@@ -21,8 +21,9 @@
   var MAX_RESULTS = 50;
   var PAGE = 5;
   var MAX_TERMS = 8;
-  // More sections than a site has (src/search.rs numbers them from 0).
-  var ID = 2 ** 24;
+  // Above every section id (a u32 in src/search.rs); a packed ranking key (see combine) stays an
+  // exact integer below 2^53 with it.
+  var ID = 2 ** 32;
 
   function isCjk(code) {
     return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x4dbf) ||

@@ -8,15 +8,15 @@
 // With no site it builds and measures the bundled site. Every query is measured ROUNDS times
 // (default 5), alternating with the others, and the table shows medians and the slowest; the
 // last line sums up the pasted first results of every query and round. Each query runs in a
-// fresh browser context (nothing cached). "ready" is from the "/" key to the index's meta loaded (search.js
-// and meta.json, fetched when the dialog opens); the query is typed then, as a reader's first
-// keystroke comes later than that. "first" is from the input event to the first result in the
-// DOM, "all" to the first page of results (five; more come on request) shown and announced;
-// both measured in the page. The bytes are the bodies of every /search/ response of that
-// query, the meta included, from the page's Resource Timing (reading them through DevTools
-// instead would put that work in the browser while it is being timed). The "typed" columns time the
-// same query typed a character at a time (120 ms apart) from its last keystroke: what a reader
-// waits for, as shards and rows fetched for the earlier keystrokes are already there.
+// fresh browser context (nothing cached). "ready" is from the "/" key to the index's meta
+// loaded (search.js and meta.json, fetched when the dialog opens); the query is typed then, as a
+// reader's first keystroke comes later than that. "first" is from the input event to the first
+// result in the DOM, "all" to the first page of results (five; more come on request) shown and
+// announced; both measured in the page. The bytes are the bodies of every /search/ response of
+// that query, the meta included, from the page's Resource Timing (reading them through DevTools
+// instead would put that work in the browser while it is being timed). The "typed" columns time
+// the same query typed a character at a time (120 ms apart) from its last keystroke: what a
+// reader waits for, as shards and rows fetched for the earlier keystrokes are already there.
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +133,7 @@ for (const [q, list] of runs) {
 console.log(`site: ${dir}; ${ROUNDS} rounds; medians, and the slowest (max)`);
 console.table(rows);
 everyFirst.sort((a, b) => a - b);
-const at = (q) => everyFirst[Math.min(everyFirst.length - 1, Math.ceil(q * everyFirst.length) - 1)];
+const at = (q) => (everyFirst.length ? everyFirst[Math.min(everyFirst.length - 1, Math.ceil(q * everyFirst.length) - 1)] : null);
 console.log(
   `pasted, first result, all queries: median ${fmt(at(0.5))} ms, 95th percentile ${fmt(at(0.95))} ms, ` +
     `slowest ${fmt(at(1))} ms; over 50 ms: ${everyFirst.filter((x) => x > 50).length} of ${everyFirst.length}`,

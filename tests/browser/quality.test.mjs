@@ -27,7 +27,6 @@ import {
   CHROMIUM,
   CHROMIUM_ARGS,
   DESKTOP,
-  DOCSITE_BIN,
   MOBILE,
   ROOT,
   artifactsDir,

@@ -9,6 +9,16 @@ import { after, before, describe, test } from 'node:test';
 
 import { ROOT, buildSite, launchBrowser, screenshot, startServer, tempDir, withPage } from './helpers.mjs';
 
+/** Types `q` into the open search dialog and waits for the status line's answer. */
+async function typeQuery(page, q) {
+  await page.locator('#search-input').fill(q);
+  await page.waitForFunction(
+    () => document.querySelector('.search-status').textContent !== '',
+    null,
+    { timeout: 5000 },
+  );
+}
+
 describe('search', () => {
   let browser;
   let out;
@@ -32,14 +42,6 @@ describe('search', () => {
       els.map((a) => ({ href: a.getAttribute('href'), heading: a.querySelector('.search-hit-heading').textContent, marked: [...a.querySelectorAll('mark')].map((m) => m.textContent) })),
     );
 
-  async function typeQuery(page, q) {
-    await page.locator('#search-input').fill(q);
-    await page.waitForFunction(
-      () => document.querySelector('.search-status').textContent !== '',
-      null,
-      { timeout: 5000 },
-    );
-  }
 
   test('"/" opens search; a prefix finds the founding guide with a deep link; Enter follows it', async () => {
     await withPage(browser, 'search-prefix', async (page, watcher) => {
@@ -197,8 +199,7 @@ describe('search on a site of many chunks', () => {
     await page.goto(server.url);
     await page.keyboard.press('/');
     await page.locator('#search-dialog[data-index=ready]').waitFor();
-    await page.locator('#search-input').fill(q);
-    await page.waitForFunction(() => document.querySelector('.search-status').textContent !== '');
+    await typeQuery(page, q);
     const hrefs = await page.locator('#search-results [role=option]').evaluateAll((els) => els.map((a) => a.getAttribute('href')));
     return { hrefs, chunks: asked.filter((a) => a.startsWith('s/')), shards: asked.filter((a) => a.startsWith('t/')) };
   }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::assets::ImageSet;
+use crate::assets::{ImageSet, Progress};
 use crate::config::Config;
 use crate::content;
 use crate::deps::{Reach, frontmatter_reach, nav_dependents, nav_prints};
@@ -35,9 +35,8 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Include pages marked `draft: true`.
     pub drafts: bool,
-    /// Show a progress bar on stderr when image work takes more than a second (the binary
-    /// sets it on a terminal; the library prints nothing otherwise).
-    pub progress: bool,
+    /// Told how image work goes (the binary draws a bar on a terminal, log lines elsewhere).
+    pub progress: Progress,
 }
 
 /// What a successful build did.
@@ -175,7 +174,8 @@ impl Loaded {
                     if r.kind == markdown::RefKind::Image
                         && self.images.rel_of_url(u).is_some_and(|rel| !self.images.is_ready(rel)))
             });
-            if new_image && !self.options.skip_highlight {
+            // (The preview shows its source meanwhile and makes it in the background.)
+            if new_image && !self.options.skip_highlight && !self.images.is_deferred() {
                 return Reloaded::Site;
             }
         }
@@ -251,8 +251,11 @@ pub struct LoadOptions {
     /// Leave code unhighlighted and images unencoded: checking needs neither, and they are
     /// most of the cost of a first build. (Images are still read and their headers checked.)
     pub skip_highlight: bool,
-    /// Show a progress bar on stderr when image work takes more than a second.
-    pub progress: bool,
+    /// Encode no image now (the preview): pages show an image's source until a background
+    /// worker made its outputs (see [`crate::assets::ImageSet::defer`]).
+    pub defer_images: bool,
+    /// Told how image work goes.
+    pub progress: Progress,
 }
 
 /// Loads the site at `root` (config, theme, content, graph, Markdown) without writing anything.
@@ -329,14 +332,14 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
         "{}/",
         config.folders.content.to_string_lossy().trim_matches('/')
     );
-    let (mut site, site_errors) = Site::new(config, content, static_files, &content_prefix);
+    let (site, site_errors) = Site::new(config, content, static_files, &content_prefix);
     problems.extend(site_errors);
 
     let highlighter =
         (site.config.markdown.highlight && !opts.skip_highlight).then(|| Highlighter::new(cache));
     let mut images = ImageSet::plan(&site, root);
-    if !opts.skip_highlight {
-        images.settle_animations();
+    if opts.defer_images {
+        images.defer();
     }
     let md = markdown::Renderer {
         options: &site.config.markdown,
@@ -366,14 +369,6 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
         // Only a cache: a build that cannot write it is slower next time, not wrong.
         let _ = h.save_cache();
     }
-    if !opts.skip_highlight {
-        let used = images.used_by(&bodies);
-        let failed = process_images(&mut images, &used, opts.progress);
-        problems.extend(crate::assets::report_failed(&site, &used, &failed));
-        for p in 0..site.pages.len() {
-            images.fill_frontmatter(&mut site, p);
-        }
-    }
     let mut loaded = Loaded {
         root: root.to_path_buf(),
         site,
@@ -389,7 +384,150 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
     let findings = crate::check::check(&loaded);
     loaded.problems.extend(findings);
     crate::check::apply_severities(&loaded.site.config.check, &mut loaded.problems);
+    // Fail fast: a site with errors is reported as `docsite check` reports it, before a single
+    // image is decoded (a first build of a large tree spends minutes there).
+    if !opts.skip_highlight && !opts.defer_images && !loaded.has_errors() {
+        loaded.process_images(&opts.progress);
+    }
+    if opts.defer_images {
+        for p in 0..loaded.site.pages.len() {
+            loaded.images.fill_frontmatter(&mut loaded.site, p);
+        }
+    }
     Ok(loaded)
+}
+
+/// What the preview must do after background image work finished ([`Loaded::images_made`]).
+#[derive(Debug, Default)]
+pub struct ImagesMade {
+    /// Pages to render again (they show the images' outputs now).
+    pub pages: Vec<usize>,
+    /// Navigation changed too (a page's file changed meanwhile): render the site-wide documents.
+    pub site_wide: bool,
+    /// Outputs to publish: (site-relative path, file in the cache).
+    pub files: Vec<(String, PathBuf)>,
+    /// Source files no longer published (the pages show their outputs instead).
+    pub removed: Vec<String>,
+}
+
+impl Loaded {
+    /// The background work the images of `pages` (every page when `None`) still need, in
+    /// preview mode.
+    pub fn pending_images(&self, pages: Option<&[usize]>) -> Vec<crate::assets::Job> {
+        let bodies: Vec<&Rendered> = match pages {
+            None => self.bodies.iter().collect(),
+            Some(pages) => pages.iter().filter_map(|&p| self.bodies.get(p)).collect(),
+        };
+        let used: HashSet<&str> = bodies
+            .iter()
+            .flat_map(|b| &b.references)
+            .filter(|r| r.kind == markdown::RefKind::Image)
+            .filter_map(|r| match &r.resolved {
+                markdown::Resolved::Url(u) => self.images.rel_of_url(u),
+                _ => None,
+            })
+            .collect();
+        self.images.pending(used)
+    }
+
+    /// Takes finished background image work: marks the images ready and says which pages show
+    /// them now. `None` when a page showing one changed beyond what can be redone in memory
+    /// (load the whole site again).
+    pub fn images_made(
+        &mut self,
+        done: Vec<crate::assets::background::Done>,
+    ) -> Option<ImagesMade> {
+        let before = self.images.replaced_originals(&self.site, &self.bodies);
+        let rels: HashSet<String> = done
+            .into_iter()
+            .filter_map(|d| self.images.finish(&d.key, d.result))
+            .collect();
+        let mut made = ImagesMade::default();
+        if rels.is_empty() {
+            return Some(made);
+        }
+        let showing: Vec<String> = self
+            .bodies
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| {
+                b.references.iter().any(|r| match &r.resolved {
+                    markdown::Resolved::Url(u) if r.kind == markdown::RefKind::Image => self
+                        .images
+                        .rel_of_url(u)
+                        .is_some_and(|rel| rels.contains(rel)),
+                    _ => false,
+                })
+            })
+            .map(|(p, _)| self.site.pages[p].page.source.rel.clone())
+            .collect();
+        let mut pages = std::collections::BTreeSet::new();
+        for rel in &showing {
+            match self.reload_page(rel) {
+                Reloaded::Pages(p) => pages.extend(p.first().copied()),
+                Reloaded::Navigation(p) => {
+                    pages.extend(p);
+                    made.site_wide = true;
+                }
+                Reloaded::Site => return None,
+            }
+        }
+        made.pages = pages.into_iter().collect();
+        for rel in &rels {
+            made.files.extend(self.images.files_of(rel));
+        }
+        let after = self.images.replaced_originals(&self.site, &self.bodies);
+        made.removed = after.difference(&before).cloned().collect();
+        made.removed.sort();
+        Some(made)
+    }
+
+    /// Makes the outputs of every image the pages show (settling animated GIFs first), and
+    /// reports the images that could not be made at every reference to them.
+    fn process_images(&mut self, progress: &Progress) {
+        let (renamed, unsettled) = self.images.settle_animations();
+        if !renamed.is_empty() {
+            // These pages named the GIF; it is published as WebP.
+            let renamed: HashSet<&str> = renamed.iter().map(String::as_str).collect();
+            let pages: Vec<usize> = self
+                .bodies
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| {
+                    b.references.iter().any(|r| match &r.resolved {
+                        markdown::Resolved::Url(u) => self
+                            .images
+                            .rel_of_url(u)
+                            .is_some_and(|rel| renamed.contains(rel)),
+                        _ => false,
+                    })
+                })
+                .map(|(p, _)| p)
+                .collect();
+            let md = markdown::Renderer {
+                options: &self.site.config.markdown,
+                highlighter: self.highlighter.as_ref(),
+                resolver: &self.site,
+                images: Some(&self.images),
+            };
+            for p in pages {
+                let s = &self.site.pages[p].page.source;
+                self.bodies[p].html = md.render(&s.text, s.body_offset, &s.rel, &s.display).html;
+            }
+        }
+        let used = self.images.used_by(&self.bodies);
+        let mut failed = self
+            .images
+            .process(used.keys().map(String::as_str), progress);
+        // A GIF that failed to settle is as failed as one that failed to encode.
+        failed.extend(unsettled);
+        let mut errors = crate::assets::report_failed(&self.site, &used, &failed);
+        crate::check::apply_severities(&self.site.config.check, &mut errors);
+        self.problems.extend(errors);
+        for p in 0..self.site.pages.len() {
+            self.images.fill_frontmatter(&mut self.site, p);
+        }
+    }
 }
 
 /// Builds the site described by `opts`.
@@ -402,7 +540,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary, Errors> {
             base_url: opts.base_url.clone(),
             drafts: opts.drafts,
             skip_highlight: false,
-            progress: opts.progress,
+            defer_images: false,
+            progress: opts.progress.clone(),
         },
         false,
     )?;
@@ -704,35 +843,6 @@ pub fn write_site(
         return Err(Errors(errors));
     }
     Ok((site.pages.len() + generated, copies.len()))
-}
-
-/// Processes the images the pages show; a progress bar appears on stderr (when asked for) once
-/// the work has taken a second.
-fn process_images(
-    images: &mut ImageSet,
-    used: &HashMap<String, Vec<(usize, usize, String)>>,
-    progress: bool,
-) -> HashMap<String, crate::assets::Problem> {
-    let start = Instant::now();
-    let bar = indicatif::ProgressBar::hidden();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("images {bar:30} {pos}/{len} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let shown = std::sync::atomic::AtomicBool::new(false);
-    let report = |done: usize, total: usize| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        if progress
-            && start.elapsed() > Duration::from_secs(1)
-            && !shown.swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        }
-    };
-    let failed = images.process(used.keys().map(String::as_str), Some(&report));
-    bar.finish_and_clear();
-    failed
 }
 
 /// Every file under `static/`, as `/`-separated relative paths.

@@ -162,6 +162,46 @@ enum Format {
     Github,
 }
 
+/// Image progress on stderr: on a terminal, a bar once the work has taken a second; anywhere
+/// else (a CI log, a file) one plain line every five seconds, so a long first build shows it is
+/// alive.
+fn image_progress(terminal: bool) -> docsite::assets::Progress {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    let start = Instant::now();
+    if terminal {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("images {bar:30} {pos}/{len} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let shown = std::sync::atomic::AtomicBool::new(false);
+        return docsite::assets::Progress::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if start.elapsed() > Duration::from_secs(1)
+                && !shown.swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            if done == total {
+                bar.finish_and_clear();
+            }
+        });
+    }
+    let last = Mutex::new(start);
+    docsite::assets::Progress::new(move |done, total| {
+        let Ok(mut last) = last.lock() else { return };
+        if last.elapsed() >= Duration::from_secs(5) {
+            *last = Instant::now();
+            eprintln!(
+                "images: {done}/{total} encoded, {} s",
+                start.elapsed().as_secs()
+            );
+        }
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = Color::detect(std::io::stderr().is_terminal());
@@ -178,7 +218,7 @@ fn main() -> ExitCode {
                 out,
                 base_url,
                 drafts,
-                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                progress: image_progress(std::io::stderr().is_terminal()),
             };
             let (problems, ok) = match docsite::build(&opts) {
                 Ok(summary) => {

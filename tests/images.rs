@@ -333,7 +333,7 @@ fn odd_but_valid_images_are_handled() {
 }
 
 #[test]
-fn bad_images_are_clear_errors_at_the_page_line_and_the_build_goes_on() {
+fn bad_images_are_clear_errors_at_the_page_line_before_anything_is_decoded() {
     let good = png(&screenshot(60, 40, 8));
     let site = site_with(
         &[(
@@ -372,10 +372,11 @@ fn bad_images_are_clear_errors_at_the_page_line_and_the_build_goes_on() {
         .collect();
     found.sort();
     let codes: Vec<(&str, usize)> = found.iter().map(|(c, l, _)| (*c, *l)).collect();
+    // The truncated PNG's header is fine: only decoding finds it, and a build with errors stops
+    // before decoding anything (below, once the others are fixed).
     let mut expected = vec![
         ("bad-image", 4),
         ("bad-image", 6),
-        ("bad-image", 8),
         ("image-too-large", 10),
         ("unsupported-image", 12),
         ("unsupported-image", 14),
@@ -412,6 +413,50 @@ fn bad_images_are_clear_errors_at_the_page_line_and_the_build_goes_on() {
     );
     // Nothing was written.
     assert!(!site.root().join("public").exists());
+
+    // With the others fixed, decoding finds the truncated one, at its line.
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\n![Truncated](./truncated.png)\n\n![Good](./good.png)\n",
+    );
+    let errors = site
+        .build()
+        .expect_err("a truncated image fails the build")
+        .0;
+    let codes: Vec<(&str, usize)> = errors
+        .iter()
+        .map(|e| (e.kind.code(), e.location.line))
+        .collect();
+    assert_eq!(codes, [("bad-image", 4)], "{errors:#?}");
+    assert!(errors[0].to_string().contains("truncated"), "{}", errors[0]);
+    assert!(!site.root().join("public").exists());
+}
+
+#[test]
+fn a_build_with_errors_decodes_no_image() {
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![One](./one.png)\n\n![Two](./two.png)\n\n[gone](./gone.md)\n",
+        )],
+        &[
+            ("content/one.png", png(&screenshot(400, 300, 21))),
+            ("content/two.png", png(&screenshot(500, 300, 22))),
+        ],
+    );
+    let errors = site.build().expect_err("a broken link fails the build").0;
+    let codes: Vec<&str> = errors.iter().map(|e| e.kind.code()).collect();
+    assert_eq!(codes, ["broken-link"]);
+    let cache = site.root().join(".docsite-cache/images");
+    let entries = std::fs::read_dir(&cache).map_or(0, |d| d.count());
+    assert_eq!(entries, 0, "images were encoded before the build stopped");
+    // Fixed, the same build encodes both.
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\n![One](./one.png)\n\n![Two](./two.png)\n",
+    );
+    let summary = site.build().expect("builds");
+    assert_eq!(summary.images.encoded, 2);
 }
 
 #[test]
@@ -442,6 +487,10 @@ fn frontmatter_images_go_through_the_pipeline() {
         })
         .collect();
     assert_eq!(codes, [("missing-image", "content/b.md".to_string(), 3)]);
+    // A site with errors is not processed (fail fast): fix it, then the fields are filled.
+    site.write("content/b.md", "---\ntitle: B\n---\nText.\n");
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    assert!(loaded.problems.is_empty(), "{:#?}", loaded.problems);
     let extra = &loaded.site.pages[0].page.meta.extra;
     assert!(
         extra["feature_image"]

@@ -46,6 +46,13 @@ pub struct ServeOptions {
     pub tls: Option<crate::listen::Tls>,
 }
 
+/// Background image workers: one per core of the machines docsite is measured on. They run
+/// at a lower priority, so a rebuild still gets a core when it needs one.
+const IMAGE_WORKERS: usize = 2;
+
+/// How often, at most, the terminal hears how background image work goes.
+const IMAGE_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
 /// How long the site must stay unchanged before the preview rebuilds its search index.
 const SEARCH_QUIET: Duration = Duration::from_millis(400);
 
@@ -77,11 +84,12 @@ struct Built {
 enum Outcome {
     /// The whole site again (or the problems that stopped it).
     Full(Result<Built, Vec<Error>>),
-    /// Only these documents (output path, HTML) and files (path, bytes) changed; `urls` are the
-    /// pages to reload (`None`: every page).
+    /// Only these documents (output path, HTML) and files (path, bytes) changed, and these
+    /// files are no longer published; `urls` are the pages to reload (`None`: every page).
     Pages {
         docs: Vec<(String, String)>,
         files: Vec<(String, Arc<[u8]>)>,
+        removed: Vec<String>,
         urls: Option<Vec<String>>,
         problems: Vec<Error>,
     },
@@ -108,13 +116,93 @@ fn blocking(problems: &[Error]) -> bool {
 struct Workspace {
     root: PathBuf,
     loaded: Option<build::Loaded>,
+    /// Makes the images' outputs while the pages are served with their sources.
+    images: crate::assets::background::Background,
 }
 
 impl Workspace {
     fn rebuild(&mut self, changed: &[PathBuf]) -> Outcome {
-        match self.incremental(changed) {
+        // A save goes first: no new image starts encoding until it is served.
+        let _pause = self.images.pause();
+        let outcome = match self.incremental(changed) {
             Some(outcome) => outcome,
             None => Outcome::Full(self.full()),
+        };
+        if let (Some(loaded), Outcome::Pages { .. }) = (&self.loaded, &outcome) {
+            // Pages that now show an image the pipeline has not made yet.
+            let pages: Vec<usize> = changed
+                .iter()
+                .filter_map(|path| {
+                    let rel = path
+                        .strip_prefix(self.root.join(&loaded.site.config.folders.content))
+                        .ok()?;
+                    loaded
+                        .site
+                        .page_index(&rel.to_string_lossy().replace('\\', "/"))
+                })
+                .collect();
+            let mut jobs = loaded.pending_images(Some(&pages));
+            if changed
+                .iter()
+                .any(|p| crate::assets::is_image(&p.to_string_lossy()))
+            {
+                jobs = loaded.pending_images(None);
+            }
+            self.images.add(jobs);
+        }
+        outcome
+    }
+
+    /// Publishes what the background workers made: the pages showing those images are
+    /// rendered again with their outputs.
+    fn images_made(&mut self) -> Outcome {
+        let done = self.images.take();
+        if done.is_empty() {
+            return Outcome::Nothing;
+        }
+        let Some(loaded) = self.loaded.as_mut() else {
+            // The last rebuild failed: the next good one submits its images again.
+            return Outcome::Nothing;
+        };
+        let Some(made) = loaded.images_made(done) else {
+            return Outcome::Full(self.full());
+        };
+        if made.pages.is_empty() && made.files.is_empty() {
+            return Outcome::Nothing;
+        }
+        let mut files = Vec::with_capacity(made.files.len());
+        for (out, from) in made.files {
+            match std::fs::read(&from) {
+                Ok(bytes) => files.push((out, bytes.into())),
+                // The cache was deleted under us: start over, which encodes it again.
+                Err(_) => return Outcome::Full(self.full()),
+            }
+        }
+        let Some(loaded) = self.loaded.as_mut() else {
+            return Outcome::Nothing;
+        };
+        if blocking(&loaded.problems) {
+            return Outcome::Failed(loaded.problems.clone());
+        }
+        match build::render_pages(loaded, &made.pages, made.site_wide) {
+            Ok(docs) => {
+                let urls = docs
+                    .iter()
+                    .filter_map(|(path, _)| path.strip_suffix("index.html"))
+                    .map(|dir| format!("/{dir}"))
+                    .collect();
+                Outcome::Pages {
+                    docs,
+                    files,
+                    removed: made.removed,
+                    urls: Some(urls),
+                    problems: loaded.problems.clone(),
+                }
+            }
+            Err(e) => {
+                self.loaded = None;
+                Outcome::Failed(e.0)
+            }
         }
     }
 
@@ -228,6 +316,7 @@ impl Workspace {
                 Some(Outcome::Pages {
                     docs,
                     files,
+                    removed: Vec::new(),
                     urls,
                     problems: loaded.problems.clone(),
                 })
@@ -245,6 +334,7 @@ impl Workspace {
         let options = LoadOptions {
             // The preview is served at the root of its own origin.
             base_url: Some("/".into()),
+            defer_images: true,
             ..Default::default()
         };
         let mut loaded = build::load(&self.root, &options).map_err(|e| e.0)?;
@@ -266,6 +356,7 @@ impl Workspace {
             sources,
             problems: loaded.problems.clone(),
         };
+        self.images.replace(loaded.pending_images(None));
         self.loaded = Some(loaded);
         Ok(built)
     }
@@ -285,9 +376,14 @@ pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(
 async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(), Error> {
     let root = options.root.clone();
     let start = Instant::now();
+    let images_ready = Arc::new(tokio::sync::Notify::new());
     let workspace = Arc::new(std::sync::Mutex::new(Workspace {
         root: root.clone(),
         loaded: None,
+        images: crate::assets::background::Background::start(IMAGE_WORKERS, {
+            let images_ready = images_ready.clone();
+            move || images_ready.notify_one()
+        }),
     }));
     let first = {
         let workspace = workspace.clone();
@@ -303,13 +399,25 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         print_errors(problems);
     }
     apply(&mut snapshot, first);
+    let waiting = workspace
+        .lock()
+        .map(|w| w.images.status().total)
+        .unwrap_or(0);
     eprintln!(
-        "built in {} ms{}",
+        "built in {} ms{}{}",
         start.elapsed().as_millis(),
         if snapshot.failed {
             " with errors: fix them and save, the page updates itself"
         } else {
             ""
+        },
+        if waiting > 0 {
+            format!(
+                "; {waiting} image(s) show their source until encoded in the background (the page \
+                 reloads as they are)"
+            )
+        } else {
+            String::new()
         }
     );
     let (sender, _) = broadcast::channel(64);
@@ -343,6 +451,7 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         workspace,
         shared.clone(),
         (watcher, tx, rx),
+        images_ready,
     ));
 
     let app = Router::new()
@@ -501,7 +610,9 @@ async fn rebuild_loop(
     workspace: Arc<std::sync::Mutex<Workspace>>,
     shared: Arc<Shared>,
     (watcher, tx, mut rx): Watch,
+    images_ready: Arc<tokio::sync::Notify>,
 ) {
+    let mut last_progress = Instant::now();
     let mut watcher = Some(watcher);
     // Without the pool, the index is refreshed only by full rebuilds.
     let search_pool = rayon::ThreadPoolBuilder::new()
@@ -511,7 +622,16 @@ async fn rebuild_loop(
         .ok()
         .map(Arc::new);
     let mut refreshing: Option<Arc<AtomicBool>> = None;
-    while let Some(mut changed) = rx.recv().await {
+    loop {
+        // An empty list: background image work finished a batch.
+        let mut changed = tokio::select! {
+            biased;
+            changed = rx.recv() => match changed {
+                Some(changed) => changed,
+                None => break,
+            },
+            () = images_ready.notified() => Vec::new(),
+        };
         if let Some(cancel) = refreshing.take() {
             cancel.store(true, Ordering::Relaxed);
         }
@@ -521,26 +641,53 @@ async fn rebuild_loop(
         }
         changed.sort();
         changed.dedup();
+        let images_only = changed.is_empty();
         let start = Instant::now();
-        let outcome = {
+        let (outcome, status) = {
             let workspace = workspace.clone();
             let changed = changed.clone();
             tokio::task::spawn_blocking(move || match workspace.lock() {
-                Ok(mut w) => w.rebuild(&changed),
-                Err(_) => Outcome::Failed(Vec::new()),
+                Ok(mut w) => {
+                    let outcome = if changed.is_empty() {
+                        w.images_made()
+                    } else {
+                        w.rebuild(&changed)
+                    };
+                    (outcome, Some((w.images.status(), w.images.idle())))
+                }
+                Err(_) => (Outcome::Failed(Vec::new()), None),
             })
             .await
-            .unwrap_or_else(|_| Outcome::Failed(Vec::new()))
+            .unwrap_or_else(|_| (Outcome::Failed(Vec::new()), None))
         };
+        if let Some((status, idle)) = status.filter(|(s, _)| s.total > 0) {
+            let finished = idle && status.done == status.total;
+            if images_only && (finished || last_progress.elapsed() >= IMAGE_PROGRESS_EVERY) {
+                last_progress = Instant::now();
+                let secs = status.since.map_or(0, |t| t.elapsed().as_secs());
+                if finished {
+                    eprintln!(
+                        "images: all {} encoded in the background, {secs} s",
+                        status.total
+                    );
+                } else {
+                    eprintln!(
+                        "images: {}/{} encoded in the background, {secs} s",
+                        status.done, status.total
+                    );
+                }
+            }
+        }
         if matches!(outcome, Outcome::Nothing) {
             continue;
         }
         if let Outcome::Failed(problems) | Outcome::Full(Err(problems)) = &outcome {
             print_errors(problems);
         }
-        let css_only = changed
-            .iter()
-            .all(|p| p.extension().is_some_and(|e| e == "css"));
+        let css_only = !images_only
+            && changed
+                .iter()
+                .all(|p| p.extension().is_some_and(|e| e == "css"));
         let (generation, failed, problems, pages, rendered) = {
             let mut guard = match shared.snapshot.write() {
                 Ok(g) => g,
@@ -564,6 +711,7 @@ async fn rebuild_loop(
                 Outcome::Pages {
                     docs,
                     files,
+                    removed,
                     urls,
                     problems,
                 } => {
@@ -573,6 +721,9 @@ async fn rebuild_loop(
                         next.files.insert(path, html.into_bytes().into());
                     }
                     next.files.extend(files);
+                    for path in removed {
+                        next.files.remove(&path);
+                    }
                     next.problems = problems;
                     (urls, n)
                 }
@@ -607,6 +758,8 @@ async fn rebuild_loop(
         let _ = shared.events.send(format!(
             "{{\"type\":\"{kind}\",\"generation\":{generation},\"pages\":{pages_json}}}"
         ));
+        // Image batches have the progress line above instead of a line each.
+        let quiet = images_only && !failed;
         let names: Vec<String> = changed
             .iter()
             .take(3)
@@ -617,26 +770,28 @@ async fn rebuild_loop(
         } else {
             String::new()
         };
-        eprintln!(
-            "{}{more}: {} in {} ms{}",
-            names.join(", "),
-            match (failed, rendered) {
-                (true, _) => "build failed".to_string(),
-                (false, Some(n)) => format!("{n} page(s) re-rendered"),
-                (false, None) => "site rebuilt".to_string(),
-            },
-            start.elapsed().as_millis(),
-            if problems > 0 {
-                format!(", {problems} problem(s)")
-            } else {
-                String::new()
-            }
-        );
+        if !quiet {
+            eprintln!(
+                "{}{more}: {} in {} ms{}",
+                names.join(", "),
+                match (failed, rendered) {
+                    (true, _) => "build failed".to_string(),
+                    (false, Some(n)) => format!("{n} page(s) re-rendered"),
+                    (false, None) => "site rebuilt".to_string(),
+                },
+                start.elapsed().as_millis(),
+                if problems > 0 {
+                    format!(", {problems} problem(s)")
+                } else {
+                    String::new()
+                }
+            );
+        }
         // Re-rendered pages may have new text: refresh the search index after the reload went
         // out, and only when no further change waits. It runs off the workspace lock, on a
         // one-thread pool (a rebuild keeps a core), and is cancelled by the next change: on a
         // large site it takes far longer than a rebuild, which must never wait for it.
-        if rendered.is_some() && !failed && rx.is_empty() {
+        if rendered.is_some() && !failed && !images_only && rx.is_empty() {
             let sources = workspace.lock().ok().and_then(|w| {
                 w.loaded
                     .as_ref()

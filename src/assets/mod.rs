@@ -15,12 +15,16 @@
 //! The cache (`.docsite-cache/images/`) is content-addressed, written by atomic renames (two
 //! builds at once are safe), and pruned of entries unused for `[images] cache_days`.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{Cursor, Write};
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+pub mod background;
+mod cache;
+mod encode;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use std::collections::{HashMap, HashSet};
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use image::{ImageDecoder, ImageFormat, ImageReader};
 use pulldown_cmark_escape::{escape_href, escape_html};
 use rayon::prelude::*;
 
@@ -30,9 +34,13 @@ use crate::markdown::{self, RefKind, Reference, Rendered, Resolved};
 use crate::output::Sink;
 use crate::site::Site;
 
+pub use cache::Cache;
+use cache::cache_name;
+pub use encode::decode;
+
 /// Bumped whenever the pipeline's output for the same input and settings changes, so that old
 /// cache entries are not reused.
-pub const PIPELINE_VERSION: u32 = 5;
+pub const PIPELINE_VERSION: u32 = 6;
 
 /// File extensions that name images (lowercase).
 const IMAGE_EXTENSIONS: &[&str] = &[
@@ -94,6 +102,8 @@ pub enum Problem {
     },
     /// Outside the site (a symlink out, or a path climbing above the root).
     Outside,
+    /// The file changed after it was planned: plan it again.
+    Changed,
 }
 
 impl Problem {
@@ -120,6 +130,10 @@ impl Problem {
                 limit: *limit,
             },
             Problem::Outside => ErrorKind::ImageOutsideSite { target },
+            Problem::Changed => ErrorKind::BadImage {
+                target,
+                detail: "it changed while it was processed (build again)".into(),
+            },
         }
     }
 }
@@ -180,6 +194,8 @@ pub struct ImageStats {
     pub bytes_after: u64,
     /// Time spent on image work (planning, processing, writing), in milliseconds.
     pub millis: u64,
+    /// libwebp encoder runs (a sample, a trial that lost, and each output count one).
+    pub encoder_runs: u64,
 }
 
 impl std::fmt::Display for ImageStats {
@@ -194,78 +210,6 @@ impl std::fmt::Display for ImageStats {
             self.bytes_after / 1024,
             self.millis
         )
-    }
-}
-
-/// The content-addressed store of encoded outputs.
-#[derive(Debug, Clone)]
-pub struct Cache {
-    dir: PathBuf,
-}
-
-/// Entries used less than this long ago are not touched again (saves a write per hit).
-const TOUCH_AFTER: Duration = Duration::from_secs(24 * 3600);
-
-impl Cache {
-    /// The cache under the site's cache folder (`.docsite-cache/images`).
-    pub fn new(cache_root: &Path) -> Cache {
-        Cache {
-            dir: cache_root.join("images"),
-        }
-    }
-
-    /// Where an entry lives.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    /// Whether an entry exists; marks it as used for pruning.
-    fn hit(&self, name: &str) -> bool {
-        let path = self.path(name);
-        let Ok(meta) = std::fs::metadata(&path) else {
-            return false;
-        };
-        let stale = meta
-            .modified()
-            .ok()
-            .and_then(|m| m.elapsed().ok())
-            .is_none_or(|age| age > TOUCH_AFTER);
-        if stale {
-            // Only for pruning: a failure here costs a re-encode some day, nothing more.
-            if let Ok(f) = std::fs::File::options().write(true).open(&path) {
-                let _ = f.set_modified(SystemTime::now());
-            }
-        }
-        true
-    }
-
-    /// Stores an entry atomically: a reader (or another build) sees all of it or nothing.
-    fn store(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        tmp.write_all(bytes)?;
-        tmp.persist(self.path(name)).map_err(|e| e.error)?;
-        Ok(())
-    }
-
-    /// Deletes entries no build has used for `max_age`; returns how many.
-    pub fn prune(&self, max_age: Duration) -> usize {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return 0;
-        };
-        let mut removed = 0;
-        for entry in entries.flatten() {
-            let old = entry
-                .metadata()
-                .ok()
-                .and_then(|m| m.modified().ok())
-                .and_then(|m| m.elapsed().ok())
-                .is_some_and(|age| age > max_age);
-            if old && std::fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
-        }
-        removed
     }
 }
 
@@ -285,6 +229,59 @@ pub struct ImageSet {
     settled: HashSet<String>,
     /// What the last [`ImageSet::process`] did.
     pub stats: ImageStats,
+    /// Preview mode ([`ImageSet::defer`]): an image not ready yet shows its source file.
+    deferred: bool,
+}
+
+/// Told how image work goes: called with (images done, images in all), from worker threads.
+/// The library draws nothing itself; the command line turns this into a bar or log lines.
+#[derive(Clone, Default)]
+pub struct Progress(Option<std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>>);
+
+impl Progress {
+    /// Reports to `f`.
+    pub fn new(f: impl Fn(usize, usize) + Send + Sync + 'static) -> Progress {
+        Progress(Some(std::sync::Arc::new(f)))
+    }
+
+    /// Passes one report on.
+    pub fn report(&self, done: usize, total: usize) {
+        if let Some(f) = &self.0 {
+            f(done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(reported)"
+        } else {
+            "Progress(none)"
+        })
+    }
+}
+
+/// One image for a background worker to make ([`background::Background`]).
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The image as planned.
+    pub planned: Planned,
+    /// The settings its key was made with.
+    pub options: ImageOptions,
+    /// Where its outputs go.
+    pub cache: Cache,
+}
+
+impl Job {
+    /// Makes the image's outputs (settling an animated GIF first): the plan as published.
+    pub fn run(mut self) -> Result<(Planned, u32), Problem> {
+        if self.planned.animated && self.planned.verbatim {
+            settle_one(&mut self.planned, &self.options, &self.cache)?;
+        }
+        let done = process_one(&self.planned, &self.options, &self.cache)?;
+        Ok((self.planned, done.encodes))
+    }
 }
 
 /// Whether a file name is an image's.
@@ -343,7 +340,97 @@ impl ImageSet {
             plan_time: start.elapsed(),
             settled: HashSet::new(),
             stats: ImageStats::default(),
+            deferred: false,
         }
+    }
+
+    /// Preview mode: nothing is decoded or encoded now. Every image whose outputs the cache
+    /// already has is ready (a `stat` per output); an animated GIF is settled only if the
+    /// cache knows its outcome. Any other image shows its source file, with the source's width
+    /// and height, until a [`Job`] from [`ImageSet::pending`] made it and
+    /// [`ImageSet::finish`] took the result.
+    pub fn defer(&mut self) {
+        self.deferred = true;
+        let cache = &self.cache;
+        let ready: Vec<(String, Option<Planned>)> = self
+            .plans
+            .par_iter()
+            .filter_map(|(rel, p)| {
+                let p = p.as_ref().ok()?;
+                if p.animated && p.verbatim {
+                    let mut settled = p.clone();
+                    if cache.hit(&cache_name(&p.key, None)) {
+                        settled.verbatim = false;
+                        as_webp(&mut settled);
+                        return Some((rel.clone(), Some(settled)));
+                    }
+                    return cache
+                        .hit(&format!("{}.gif-kept", p.key))
+                        .then(|| (rel.clone(), None));
+                }
+                cached(p, cache).then(|| (rel.clone(), None))
+            })
+            .collect();
+        for (rel, settled) in ready {
+            if let Some(p) = settled {
+                self.plans.insert(rel.clone(), Ok(p));
+            }
+            self.ready.insert(rel);
+        }
+    }
+
+    /// Whether the set is in preview mode ([`ImageSet::defer`]).
+    pub fn is_deferred(&self) -> bool {
+        self.deferred
+    }
+
+    /// The work left for the images the pages show (`used`: site-relative paths), biggest
+    /// first so that two workers do not end waiting on one large image.
+    pub fn pending<'a>(&self, used: impl IntoIterator<Item = &'a str>) -> Vec<Job> {
+        let mut jobs: Vec<Job> = used
+            .into_iter()
+            .filter(|rel| !self.ready.contains(*rel))
+            .filter_map(|rel| self.plans.get(rel)?.as_ref().ok())
+            .map(|p| Job {
+                planned: p.clone(),
+                options: self.options.clone(),
+                cache: self.cache.clone(),
+            })
+            .collect();
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.planned.width as u64 * j.planned.height as u64));
+        jobs.dedup_by(|a, b| a.planned.rel == b.planned.rel);
+        jobs
+    }
+
+    /// Takes a background job's result for the image planned with `key`: the image's
+    /// site-relative path, or `None` when the image was planned again since (its file changed):
+    /// the result is of bytes no page shows.
+    pub fn finish(&mut self, key: &str, result: Result<Planned, Problem>) -> Option<String> {
+        let rel = match &result {
+            Ok(p) => p.rel.clone(),
+            Err(_) => match self
+                .plans
+                .iter()
+                .find(|(_, p)| p.as_ref().is_ok_and(|p| p.key == key))
+            {
+                Some((rel, _)) => rel.clone(),
+                None => return None,
+            },
+        };
+        if !matches!(self.plans.get(&rel), Some(Ok(p)) if p.key == key) {
+            return None;
+        }
+        match result {
+            Ok(planned) => {
+                self.plans.insert(rel.clone(), Ok(planned));
+                self.ready.insert(rel.clone());
+            }
+            Err(Problem::Changed) => return None,
+            Err(problem) => {
+                self.plans.insert(rel.clone(), Err(problem));
+            }
+        }
+        Some(rel)
     }
 
     /// The plan of the image at a site-relative path.
@@ -388,7 +475,7 @@ impl ImageSet {
     pub fn process<'a>(
         &mut self,
         rels: impl IntoIterator<Item = &'a str>,
-        progress: Option<&(dyn Fn(usize, usize) + Sync)>,
+        progress: &Progress,
     ) -> HashMap<String, Problem> {
         let start = Instant::now();
         let mut todo: Vec<&Planned> = rels
@@ -404,9 +491,7 @@ impl ImageSet {
             .map(|p| {
                 let r = process_one(p, &self.options, &self.cache);
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                if let Some(f) = progress {
-                    f(n, total);
-                }
+                progress.report(n, total);
                 (p.rel.clone(), r)
             })
             .collect();
@@ -423,6 +508,7 @@ impl ImageSet {
                     }
                     stats.bytes_before += done.before;
                     stats.bytes_after += done.after;
+                    stats.encoder_runs += u64::from(done.encodes);
                     self.ready.insert(rel);
                 }
                 Err(problem) => {
@@ -448,7 +534,14 @@ impl ImageSet {
         let real_root =
             std::fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.to_path_buf());
         let (options, cache) = (&self.options, &self.cache);
+        let deferred = self.deferred;
+        let mut ready = true;
         let result = plan_one(rel, path, &display, &real_root, options).and_then(|mut p| {
+            if deferred {
+                // Made in the background: the page shows the source until then.
+                ready = cached(&p, cache) && !p.animated;
+                return Ok(p);
+            }
             if p.animated {
                 settle_one(&mut p, options, cache)?;
             }
@@ -457,7 +550,11 @@ impl ImageSet {
         });
         match result {
             Ok(planned) => {
-                self.ready.insert(rel.to_string());
+                if ready {
+                    self.ready.insert(rel.to_string());
+                } else {
+                    self.ready.remove(rel);
+                }
                 self.plans.insert(rel.to_string(), Ok(planned));
             }
             Err(problem) => {
@@ -474,10 +571,11 @@ impl ImageSet {
     }
 
     /// Decides, for every animated GIF, whether it is published as animated WebP (smaller,
-    /// and plays the same) or as it is. Runs before Markdown: the output's name (its
-    /// extension) follows from the decision. The decision is cached like an output, so a
-    /// warm build only looks it up; `docsite check`, which writes nothing, skips this.
-    pub fn settle_animations(&mut self) {
+    /// and plays the same) or as it is. The output's name (its extension) follows from the
+    /// decision: returns the images that are now published as WebP, whose pages' HTML named
+    /// the GIF, and those that could not be decoded. The decision is cached like an output,
+    /// so a warm build only looks it up.
+    pub fn settle_animations(&mut self) -> (Vec<String>, HashMap<String, Problem>) {
         let start = Instant::now();
         let mut todo: Vec<&mut Planned> = self
             .plans
@@ -486,22 +584,33 @@ impl ImageSet {
             .filter(|p| p.animated && p.verbatim)
             .collect();
         let (options, cache) = (&self.options, &self.cache);
-        let results: Vec<(String, Result<bool, Problem>)> = todo
+        let results: Vec<(String, Result<bool, Problem>, bool)> = todo
             .par_iter_mut()
-            .map(|p| (p.rel.clone(), settle_one(p, options, cache)))
+            .map(|p| {
+                let r = settle_one(p, options, cache);
+                (p.rel.clone(), r, !p.verbatim)
+            })
             .collect();
-        for (rel, result) in results {
+        let mut renamed = Vec::new();
+        let mut failed = HashMap::new();
+        for (rel, result, as_webp) in results {
             match result {
-                Ok(true) => {
-                    self.settled.insert(rel);
+                Ok(encoded) => {
+                    if encoded {
+                        self.settled.insert(rel.clone());
+                    }
+                    if as_webp {
+                        renamed.push(rel);
+                    }
                 }
-                Ok(false) => {}
                 Err(problem) => {
-                    self.plans.insert(rel, Err(problem));
+                    self.plans.insert(rel.clone(), Err(problem.clone()));
+                    failed.insert(rel, problem);
                 }
             }
         }
         self.plan_time += start.elapsed();
+        (renamed, failed)
     }
 
     /// The content images published only through the pipeline: shown by the pages, ready, and
@@ -586,6 +695,30 @@ impl ImageSet {
         }
     }
 
+    /// The `<img>` of an image whose outputs are not made yet (preview only): the source file
+    /// as it is, with its own width and height, so the layout does not move when the outputs
+    /// replace it.
+    fn source_html(&self, p: &Planned, alt: &str, title: &str, first: bool) -> String {
+        let mut img = String::from("<img src=\"");
+        let _ = escape_href(&mut img, &format!("{}{}", self.base_path, p.rel));
+        img.push_str(&format!(
+            "\" width=\"{}\" height=\"{}\" alt=\"",
+            p.width, p.height
+        ));
+        let _ = escape_html(&mut img, alt);
+        img.push('"');
+        if !title.is_empty() {
+            img.push_str(" title=\"");
+            let _ = escape_html(&mut img, title);
+            img.push('"');
+        }
+        if !first {
+            img.push_str(" loading=\"lazy\"");
+        }
+        img.push_str(" decoding=\"async\">");
+        img
+    }
+
     /// The `<img>` (in a link to the full size) for a planned image.
     pub fn html(&self, p: &Planned, alt: &str, title: &str, first: bool, in_link: bool) -> String {
         let url = |o: &Output| format!("{}{}", self.base_path, o.rel);
@@ -650,6 +783,9 @@ impl markdown::Images for ImageSet {
     ) -> Option<Result<String, Problem>> {
         let rel = self.rel_of_url(url)?;
         Some(match self.plans.get(rel)? {
+            Ok(p) if self.deferred && !self.ready.contains(rel) => {
+                Ok(self.source_html(p, alt, title, first))
+            }
             Ok(p) => Ok(self.html(p, alt, title, first, in_link)),
             Err(problem) => Err(problem.clone()),
         })
@@ -763,14 +899,6 @@ pub fn report_failed(
         }
     }
     errors
-}
-
-/// The cache entry of an output.
-fn cache_name(key: &str, resized: Option<u32>) -> String {
-    match resized {
-        None => format!("{key}.webp"),
-        Some(w) => format!("{key}-{w}.webp"),
-    }
 }
 
 /// The settings that change the bytes of an output, for the cache key.
@@ -920,14 +1048,13 @@ pub fn plan_one(
     let bytes = std::fs::read(path).map_err(|e| Problem::Bad(format!("cannot be read: {e}")))?;
     let ext = extension(rel).unwrap_or_default();
     let format = sniff(&bytes, &ext)?;
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(settings_fingerprint(options).as_bytes());
-    hasher.update(&bytes);
-    let key = hasher.finalize().to_hex().to_string();
+    let key = key_of(&bytes, options);
     let stem = safe_stem(rel);
     let short = &key[..16];
 
     let animated = format == Format::Gif && gif_is_animated(&bytes);
+    // An animated WebP is published as it is: a resized copy would keep one frame.
+    let animated_webp = format == Format::Webp && encode::webp_is_animated(&bytes);
     let (width, height, verbatim, out_ext) = match format {
         Format::Svg => {
             let (w, h) = svg_size(&bytes).ok_or_else(|| {
@@ -938,6 +1065,10 @@ pub fn plan_one(
         Format::Gif if animated => {
             let (w, h) = header_size(&bytes, format, options)?;
             (w, h, true, "gif")
+        }
+        Format::Webp if animated_webp => {
+            let (w, h) = header_size(&bytes, format, options)?;
+            (w, h, true, "webp")
         }
         _ => {
             let (w, h) = header_size(&bytes, format, options)?;
@@ -1049,6 +1180,33 @@ struct Processed {
     encoded: bool,
     before: u64,
     after: u64,
+    /// libwebp encoder runs.
+    encodes: u32,
+}
+
+/// Whether the cache has every output of a planned image (a verbatim one needs none).
+fn cached(p: &Planned, cache: &Cache) -> bool {
+    p.verbatim
+        || p.outputs
+            .iter()
+            .all(|o| cache.hit(&cache_name(&p.key, o.resized)))
+}
+
+/// Renames a settled animated GIF's output to the WebP it is published as.
+fn as_webp(p: &mut Planned) {
+    if let Some(full) = p.outputs.first_mut() {
+        if let Some(stem) = full.rel.strip_suffix(".gif") {
+            full.rel = format!("{stem}.webp");
+        }
+    }
+}
+
+/// The cache key of an image's bytes under these settings.
+fn key_of(bytes: &[u8], options: &ImageOptions) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(settings_fingerprint(options).as_bytes());
+    hasher.update(bytes);
+    hasher.finalize().to_hex().to_string()
 }
 
 /// Makes the outputs of one image that the cache does not have yet. Decodes at most once.
@@ -1058,6 +1216,7 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
             encoded: false,
             before: p.size,
             after: p.size,
+            encodes: 0,
         });
     }
     let names: Vec<String> = p
@@ -1072,12 +1231,19 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
             encoded: false,
             before: p.size,
             after,
+            encodes: 0,
         });
     }
     let bytes = std::fs::read(&p.path).map_err(|e| Problem::Bad(format!("cannot be read: {e}")))?;
-    let encoded = encode_all(&bytes, p, options)?;
+    // Outputs are stored under the key of the bytes that were planned: a file replaced since
+    // (a save while the preview encodes) must not put its pixels under the old name.
+    if key_of(&bytes, options) != p.key {
+        return Err(Problem::Changed);
+    }
+    let encoded = encode::encode_all(&bytes, p, options)?;
+    drop(bytes);
     let mut after = 0;
-    for (name, data) in names.iter().zip(&encoded) {
+    for (name, data) in names.iter().zip(&encoded.outputs) {
         if after == 0 {
             after = data.len() as u64;
         }
@@ -1089,6 +1255,7 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
         encoded: true,
         before: p.size,
         after,
+        encodes: encoded.encodes,
     })
 }
 
@@ -1099,7 +1266,7 @@ fn settle_one(p: &mut Planned, o: &ImageOptions, cache: &Cache) -> Result<bool, 
     // An empty entry records that the GIF stays a GIF, so warm builds do not try again.
     let kept = format!("{}.gif-kept", p.key);
     let mut encoded = false;
-    let as_webp = if cache.hit(&webp) {
+    let webp_out = if cache.hit(&webp) {
         true
     } else if cache.hit(&kept) {
         false
@@ -1112,433 +1279,16 @@ fn settle_one(p: &mut Planned, o: &ImageOptions, cache: &Cache) -> Result<bool, 
                 .store(name, data)
                 .map_err(|e| Problem::Bad(format!("its output cannot be cached: {e}")))
         };
-        match encode_animation(&bytes, o)? {
+        match encode::encode_animation(&bytes, o)? {
             Some(data) => store(&webp, &data).map(|()| true)?,
             None => store(&kept, b"").map(|()| false)?,
         }
     };
-    if as_webp {
+    if webp_out {
         p.verbatim = false;
-        let full = &mut p.outputs[0];
-        if let Some(stem) = full.rel.strip_suffix(".gif") {
-            full.rel = format!("{stem}.webp");
-        }
+        as_webp(p);
     }
     Ok(encoded)
-}
-
-/// How many times an animated GIF plays, in WebP's terms (0: forever), from its NETSCAPE2.0
-/// extension; a GIF without one plays once.
-fn gif_loops(bytes: &[u8]) -> i32 {
-    let Some(i) = bytes.windows(11).position(|w| w == b"NETSCAPE2.0") else {
-        return 1;
-    };
-    match bytes.get(i + 11..i + 15) {
-        Some([3, 1, lo, hi]) => i32::from(u16::from_le_bytes([*lo, *hi])),
-        _ => 0,
-    }
-}
-
-/// An animated GIF as animated lossless WebP, or `None` when that would not be smaller or
-/// would not play the same: libwebp merges identical frames, and the `webp` crate (0.3) gives
-/// the last frame the average duration of the others.
-fn encode_animation(bytes: &[u8], o: &ImageOptions) -> Result<Option<Vec<u8>>, Problem> {
-    use image::AnimationDecoder;
-    let fail = |e: &dyn std::fmt::Display| Problem::Bad(format!("it cannot be decoded ({e})"));
-    let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(|e| fail(&e))?;
-    let (width, height) = decoder.dimensions();
-    if width > 16383 || height > 16383 {
-        return Ok(None);
-    }
-    let frame_pixels = width as u64 * height as u64;
-    let mut frames = Vec::new();
-    let mut pixels = 0u64;
-    for frame in decoder.into_frames() {
-        let frame = frame.map_err(|e| Problem::Bad(format!("it is truncated or corrupt ({e})")))?;
-        pixels += frame_pixels;
-        if pixels > o.max_pixels {
-            // Too many pixels to hold at once: published as it is.
-            return Ok(None);
-        }
-        let (num, den) = frame.delay().numer_denom_ms();
-        frames.push((frame.into_buffer(), num / den.max(1)));
-    }
-    if frames.len() < 2 {
-        return Ok(None);
-    }
-    let mut config =
-        webp::WebPConfig::new().map_err(|_| Problem::Bad("libwebp failed to start".into()))?;
-    config.lossless = 1;
-    config.quality = o.lossless_quality;
-    config.method = o.method;
-    config.thread_level = 0;
-    let mut encoder = webp::AnimEncoder::new(width, height, &config);
-    encoder.set_loop_count(gif_loops(bytes));
-    let mut at = 0u32;
-    for (buffer, delay) in &frames {
-        encoder.add_frame(webp::AnimFrame::from_rgba(
-            buffer.as_raw(),
-            width,
-            height,
-            at.min(i32::MAX as u32) as i32,
-        ));
-        at = at.saturating_add(*delay);
-    }
-    let encoded = encoder
-        .try_encode()
-        .map_err(|e| Problem::Bad(format!("libwebp could not encode it ({e:?})")))?
-        .to_vec();
-    if encoded.len() >= bytes.len() {
-        return Ok(None);
-    }
-    // Published only when it plays as the GIF does: every frame, every delay.
-    let check =
-        image::codecs::webp::WebPDecoder::new(Cursor::new(&encoded[..])).map_err(|e| fail(&e))?;
-    let played: Result<Vec<u32>, _> = check
-        .into_frames()
-        .map(|f| {
-            f.map(|f| {
-                let (num, den) = f.delay().numer_denom_ms();
-                num / den.max(1)
-            })
-        })
-        .collect();
-    let delays: Vec<u32> = frames.iter().map(|(_, d)| *d).collect();
-    Ok((played.ok() == Some(delays)).then_some(encoded))
-}
-
-/// Pixels ready for the encoder: RGB when fully opaque, else RGBA.
-struct Pixels {
-    data: Vec<u8>,
-    width: u32,
-    height: u32,
-    alpha: bool,
-}
-
-/// Decodes an image with the pixel limit enforced and EXIF orientation applied.
-pub fn decode(bytes: &[u8], format: Format, max_pixels: u64) -> Result<DynamicImage, Problem> {
-    let Some(f) = format.image_format() else {
-        return Err(Problem::Bad("not a raster image".into()));
-    };
-    let mut decoder = ImageReader::with_format(Cursor::new(bytes), f)
-        .into_decoder()
-        .map_err(|e| Problem::Bad(format!("it cannot be decoded ({e})")))?;
-    let (w, h) = decoder.dimensions();
-    if w as u64 * h as u64 > max_pixels {
-        return Err(Problem::TooLarge {
-            width: w,
-            height: h,
-            limit: max_pixels,
-        });
-    }
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(max_pixels.saturating_mul(16).max(64 << 20));
-    decoder
-        .set_limits(limits)
-        .map_err(|e| Problem::Bad(format!("it cannot be decoded ({e})")))?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder)
-        .map_err(|e| Problem::Bad(format!("it is truncated or corrupt ({e})")))?;
-    img.apply_orientation(orientation);
-    Ok(img)
-}
-
-fn pixels(img: &DynamicImage) -> Pixels {
-    let (width, height) = (img.width(), img.height());
-    if img.color().has_alpha() {
-        let rgba = img.to_rgba8();
-        if rgba.pixels().any(|p| p.0[3] != 255) {
-            return Pixels {
-                data: rgba.into_raw(),
-                width,
-                height,
-                alpha: true,
-            };
-        }
-    }
-    Pixels {
-        data: img.to_rgb8().into_raw(),
-        width,
-        height,
-        alpha: false,
-    }
-}
-
-/// Whether an image has more distinct colours than `limit` (a photo rather than a screenshot).
-/// A bitmap over all 2^24 RGB values: one pass, no hashing.
-fn many_colors(px: &Pixels, limit: u32) -> bool {
-    let step = if px.alpha { 4 } else { 3 };
-    // An image with no more pixels than the limit cannot have more colours: icons and small
-    // diagrams skip zeroing the 2 MB bitmap.
-    if px.data.len() / step <= limit as usize {
-        return false;
-    }
-    let mut seen = vec![0u64; 1 << 18];
-    let mut count = 0u32;
-    for c in px.data.chunks_exact(step) {
-        let v = (c[0] as usize) << 16 | (c[1] as usize) << 8 | c[2] as usize;
-        let (word, bit) = (v >> 6, 1u64 << (v & 63));
-        if seen[word] & bit == 0 {
-            seen[word] |= bit;
-            count += 1;
-            if count > limit {
-                return true;
-            }
-        }
-    }
-    false
-}
-
-/// Encodes with libwebp, single-threaded (images are what run in parallel).
-pub fn encode_webp(
-    data: &[u8],
-    width: u32,
-    height: u32,
-    alpha: bool,
-    lossless: bool,
-    quality: f32,
-    method: i32,
-) -> Result<Vec<u8>, Problem> {
-    let layout = if alpha {
-        webp::PixelLayout::Rgba
-    } else {
-        webp::PixelLayout::Rgb
-    };
-    let needed = width as usize * height as usize * if alpha { 4 } else { 3 };
-    if data.len() < needed || width == 0 || height == 0 || width > 16383 || height > 16383 {
-        return Err(Problem::Bad(format!(
-            "{width} x {height} cannot be encoded as WebP (at most 16383 x 16383)"
-        )));
-    }
-    let encoder = webp::Encoder::new(data, layout, width, height);
-    let mut config =
-        webp::WebPConfig::new().map_err(|_| Problem::Bad("libwebp failed to start".into()))?;
-    config.lossless = i32::from(lossless);
-    config.quality = quality;
-    config.method = method;
-    config.alpha_compression = i32::from(!lossless);
-    config.thread_level = 0;
-    let mem = encoder
-        .encode_advanced(&config)
-        .map_err(|e| Problem::Bad(format!("libwebp could not encode it ({e:?})")))?;
-    Ok(mem.to_vec())
-}
-
-/// For each output position along one axis, the source positions it covers and their share of
-/// it: the exact overlap of the output pixel's footprint with each source pixel.
-fn spans(from: u32, to: u32) -> Vec<Vec<(usize, f32)>> {
-    let scale = from as f64 / to as f64;
-    (0..to)
-        .map(|i| {
-            let (start, end) = (i as f64 * scale, (i + 1) as f64 * scale);
-            let mut covered = Vec::new();
-            let mut s = start.floor() as u32;
-            while (s as f64) < end && s < from {
-                let share = (end.min(s as f64 + 1.0) - start.max(s as f64)) / scale;
-                if share > 0.0 {
-                    covered.push((s as usize, share as f32));
-                }
-                s += 1;
-            }
-            covered
-        })
-        .collect()
-}
-
-/// Shrinks by exact area averaging, as libwebp's rescaler (and so `cwebp -resize`) does; alpha
-/// is premultiplied while averaging so transparent pixels lend no colour. fast_image_resize's
-/// box filter samples instead of covering: on the benchmark set its copies were 3.6% larger
-/// and 6.6 dB worse against the true average.
-fn resize(px: &Pixels, width: u32, height: u32) -> Result<Vec<u8>, Problem> {
-    if width == 0 || height == 0 || width > px.width || height > px.height {
-        return Err(Problem::Bad(format!(
-            "it cannot be resized from {} x {} to {width} x {height}",
-            px.width, px.height
-        )));
-    }
-    let ch = if px.alpha { 4 } else { 3 };
-    let (sw, sh) = (px.width as usize, px.height as usize);
-    let (xs, ys) = (spans(px.width, width), spans(px.height, height));
-    let w = width as usize;
-    // Rows first: every source row shrunk to the output width.
-    let mut rows = vec![0f32; w * sh * ch];
-    for (y, out_row) in rows.chunks_exact_mut(w * ch).enumerate() {
-        let src = &px.data[y * sw * ch..(y + 1) * sw * ch];
-        for (x, covered) in xs.iter().enumerate() {
-            let out = &mut out_row[x * ch..(x + 1) * ch];
-            for &(sx, share) in covered {
-                let p = &src[sx * ch..(sx + 1) * ch];
-                let weight = if px.alpha {
-                    share * p[3] as f32 / 255.0
-                } else {
-                    share
-                };
-                for c in 0..3 {
-                    out[c] += p[c] as f32 * weight;
-                }
-                if px.alpha {
-                    out[3] += p[3] as f32 * share;
-                }
-            }
-        }
-    }
-    // Then columns.
-    let mut out = vec![0u8; w * height as usize * ch];
-    let mut acc = vec![0f32; w * ch];
-    for (y, covered) in ys.iter().enumerate() {
-        acc.fill(0.0);
-        for &(sy, share) in covered {
-            let row = &rows[sy * w * ch..(sy + 1) * w * ch];
-            for (a, v) in acc.iter_mut().zip(row) {
-                *a += v * share;
-            }
-        }
-        let dst = &mut out[y * w * ch..(y + 1) * w * ch];
-        for (d, a) in dst.chunks_exact_mut(ch).zip(acc.chunks_exact(ch)) {
-            let unmultiply = if px.alpha {
-                if a[3] > 0.0 { 255.0 / a[3] } else { 0.0 }
-            } else {
-                1.0
-            };
-            for c in 0..3 {
-                d[c] = (a[c] * unmultiply).round().clamp(0.0, 255.0) as u8;
-            }
-            if px.alpha {
-                d[3] = a[3].round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Every output of an image, in the order of [`Planned::outputs`].
-fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<Vec<Vec<u8>>, Problem> {
-    if p.animated {
-        // Settled as WebP before, and its cache entry gone since.
-        return match encode_animation(bytes, o)? {
-            Some(data) => Ok(vec![data]),
-            None => Err(Problem::Bad("it changed while it was processed".into())),
-        };
-    }
-    let img = decode(bytes, p.format, o.max_pixels)?;
-    let px = pixels(&img);
-    drop(img);
-    let limit = bytes.len();
-    let photo = many_colors(&px, o.photo_colors);
-    // The full size and the copies are encoded side by side: with few images (or one large
-    // one) the threads still have work.
-    let (full, copies) = rayon::join(
-        || full_size(&px, photo, bytes, p, o),
-        || {
-            p.outputs[1..]
-                .par_iter()
-                .map(|output| {
-                    let small = resize(&px, output.width, output.height)?;
-                    let small = Pixels {
-                        data: small,
-                        width: output.width,
-                        height: output.height,
-                        alpha: px.alpha,
-                    };
-                    copy(&small, photo, o, limit)
-                })
-                .collect::<Result<Vec<_>, Problem>>()
-        },
-    );
-    let mut out = vec![full?];
-    out.extend(copies?);
-    Ok(out)
-}
-
-/// `px` as lossless WebP with the configured effort.
-fn lossless(px: &Pixels, o: &ImageOptions) -> Result<Vec<u8>, Problem> {
-    encode_webp(
-        &px.data,
-        px.width,
-        px.height,
-        px.alpha,
-        true,
-        o.lossless_quality,
-        o.method,
-    )
-}
-
-/// A resized copy: lossy for photos; for screenshots lossless when that is smaller, as it was
-/// for 60 of the 70 screenshot copies of the benchmark set (flat colours averaged stay few),
-/// at less than half the bytes of lossy overall and with no loss.
-fn copy(px: &Pixels, photo: bool, o: &ImageOptions, limit: usize) -> Result<Vec<u8>, Problem> {
-    if photo {
-        return lossy_within(px, o, limit);
-    }
-    let (lossless, lossy) = rayon::join(|| lossless(px, o), || lossy_within(px, o, limit));
-    let (lossless, lossy) = (lossless?, lossy?);
-    Ok(if lossless.len() <= lossy.len() {
-        lossless
-    } else {
-        lossy
-    })
-}
-
-/// Lossy at the configured quality, or lower (in steps of 10, down to 30) when that would be
-/// larger than the source: an already heavily compressed JPEG has no more detail to keep.
-fn lossy_within(px: &Pixels, o: &ImageOptions, limit: usize) -> Result<Vec<u8>, Problem> {
-    let encode = |q: f32| encode_webp(&px.data, px.width, px.height, px.alpha, false, q, o.method);
-    let mut best = encode(o.quality)?;
-    let mut q = o.quality;
-    while best.len() > limit && q > 30.0 {
-        q = (q - 10.0).max(30.0);
-        let next = encode(q)?;
-        if next.len() < best.len() {
-            best = next;
-        }
-    }
-    Ok(best)
-}
-
-/// The full-size output: lossy for photos; for screenshots lossless (text stays crisp) unless
-/// lossy is much smaller; a WebP source when it is smaller still.
-fn full_size(
-    px: &Pixels,
-    photo: bool,
-    bytes: &[u8],
-    p: &Planned,
-    o: &ImageOptions,
-) -> Result<Vec<u8>, Problem> {
-    let limit = bytes.len();
-    let mut candidates: Vec<Vec<u8>> = Vec::new();
-    if photo {
-        candidates.push(lossy_within(px, o, limit)?);
-    } else {
-        let (lossless, lossy) = rayon::join(
-            || lossless(px, o),
-            || {
-                encode_webp(
-                    &px.data, px.width, px.height, px.alpha, false, o.quality, o.method,
-                )
-            },
-        );
-        let (lossless, lossy) = (lossless?, lossy?);
-        let chosen = if (lossy.len() as f64) < lossless.len() as f64 * o.lossy_ratio as f64 {
-            lossy
-        } else {
-            lossless
-        };
-        if chosen.len() > limit {
-            // Rare (a tiny or very well packed PNG): never publish more bytes than the source.
-            candidates.push(lossy_within(px, o, limit)?);
-        }
-        candidates.push(chosen);
-    }
-    if p.format == Format::Webp {
-        // A WebP source that is already smaller is published as it is.
-        candidates.push(bytes.to_vec());
-    }
-    Ok(candidates
-        .into_iter()
-        .min_by_key(Vec::len)
-        .unwrap_or_default())
 }
 
 /// Attributes the pipeline writes itself: an author's value for these is replaced.

@@ -440,7 +440,7 @@ impl Loaded {
         let before = self.images.replaced_originals(&self.site, &self.bodies);
         let rels: HashSet<String> = done
             .into_iter()
-            .filter_map(|d| self.images.finish(&d.key, d.result))
+            .flat_map(|d| self.images.finish(&d.key, d.result))
             .collect();
         let mut made = ImagesMade::default();
         if rels.is_empty() {

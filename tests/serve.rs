@@ -776,3 +776,212 @@ fn search_index_follows_an_edit_once_the_writer_pauses() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A site whose page `a` shows `n` screenshots, `w` x `h` each (one resized width).
+fn image_site(n: usize, w: u32, h: u32) -> common::Site {
+    let site = common::Site::new();
+    site.write(
+        "docsite.toml",
+        "title = \"Images\"\n[images]\nwidths = [120]\n",
+    );
+    let mut page = String::from("---\ntitle: A\n---\nShots.\n\n");
+    for i in 0..n {
+        site.write_bytes(
+            &format!("content/img/s{i}.png"),
+            &common::images::png(&common::images::screenshot(w, h, i as u64)),
+        );
+        page.push_str(&format!("![Shot {i}](./img/s{i}.png)\n\n"));
+    }
+    site.write("content/a.md", &page);
+    site
+}
+
+/// Waits until every image of `/a/` is on its pipeline outputs.
+fn images_on_outputs(server: &Server, from: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, html) = get(&server.addr, "/a/");
+        let srcs: Vec<&str> = html
+            .split("<img src=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap_or(""))
+            .collect();
+        if code == 200 && !srcs.is_empty() && srcs.iter().all(|s| s.starts_with("/assets/")) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "images not on outputs: {srcs:?}\n{}",
+            server.log_since(from)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_preview_serves_at_once_and_switches_to_outputs_made_in_the_background() {
+    let site = image_site(4, 900, 600);
+    let server = start(site.root());
+    // Served before any image was encoded: the start line says they show their sources.
+    assert!(
+        server.log_since(0).contains("4 image(s) show their source"),
+        "{}",
+        server.log_since(0)
+    );
+    let (code, html) = get(&server.addr, "/a/");
+    assert_eq!(code, 200);
+    assert_eq!(html.matches("<img ").count(), 4, "{html}");
+    images_on_outputs(&server, 0);
+    assert!(
+        server
+            .wait_log(0, |l| l.contains("images: all 4 encoded in the background"))
+            .is_some(),
+        "{}",
+        server.log_since(0)
+    );
+    settles_to_clean_build(&server, site.root(), "background images", 0);
+    // The source files are no longer published once the pages show the outputs.
+    assert_eq!(get(&server.addr, "/img/s0.png").0, 404);
+    // A later `docsite build` finds every output in the cache the preview filled.
+    let summary = docsite::build(&docsite::BuildOptions {
+        root: site.root().to_path_buf(),
+        out: Some(site.root().join("public")),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(
+        (summary.images.encoded, summary.images.cached),
+        (0, 4),
+        "{}",
+        summary.images
+    );
+}
+
+#[test]
+fn an_image_replaced_while_it_is_encoded_ends_on_the_new_image() {
+    let site = image_site(1, 1600, 1000);
+    let server = start(site.root());
+    let from = server.log_len();
+    // At once, while the background worker has the old bytes.
+    site.write_bytes(
+        "content/img/s0.png",
+        &common::images::png(&common::images::screenshot(700, 350, 99)),
+    );
+    images_on_outputs(&server, from);
+    settles_to_clean_build(&server, site.root(), "image replaced mid-encode", from);
+    let (_, html) = get(&server.addr, "/a/");
+    assert!(html.contains("width=\"700\" height=\"350\""), "{html}");
+}
+
+#[test]
+fn an_image_deleted_while_it_is_encoded_is_a_missing_image_at_the_page() {
+    let site = image_site(1, 1600, 1000);
+    let server = start(site.root());
+    let from = server.log_len();
+    std::fs::remove_file(site.root().join("content/img/s0.png")).unwrap();
+    let status = status_until(&server, "/a/", false);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut body = status.unwrap_or_default();
+    while !body.contains("missing-image") {
+        assert!(
+            Instant::now() < deadline,
+            "no missing-image: {body}\n{}",
+            server.log_since(from)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        body = get(&server.addr, "/__docsite/status?page=/a/").1;
+    }
+    assert!(body.contains("content/a.md"), "{body}");
+    // Still serving, and a restored image is published again.
+    site.write_bytes(
+        "content/img/s0.png",
+        &common::images::png(&common::images::screenshot(300, 200, 5)),
+    );
+    images_on_outputs(&server, from);
+    settles_to_clean_build(&server, site.root(), "image restored", from);
+}
+
+#[test]
+fn a_thousand_images_changed_at_once_are_one_rebuild() {
+    let site = common::Site::new();
+    site.write("docsite.toml", "title = \"Many\"\n[images]\nwidths = []\n");
+    // Each image its own pixels, but the last two alike (a screenshot copied to two places):
+    // one job makes both.
+    let shot = |i: usize, seed: u8| {
+        let mut img = common::images::screenshot(24, 16, 1);
+        let i = i.min(998);
+        img.put_pixel(
+            (i % 24) as u32,
+            (i / 24 % 16) as u32,
+            image::Rgb([seed, (i / 384) as u8, 7]),
+        );
+        common::images::png(&img)
+    };
+    for p in 0..10 {
+        let mut page = format!("---\ntitle: P{p}\n---\n");
+        for i in p * 100..(p + 1) * 100 {
+            site.write_bytes(&format!("content/img/i{i}.png"), &shot(i, 0));
+            page.push_str(&format!("![{i}](./img/i{i}.png)\n"));
+        }
+        site.write(&format!("content/p{p}.md"), &page);
+    }
+    let server = start(site.root());
+    assert!(
+        server
+            .wait_log(0, |l| l.contains("images: all 999 encoded"))
+            .is_some(),
+        "{}",
+        server.log_since(0)
+    );
+    let mut events = subscribe(&server.addr);
+    let from = server.log_len();
+    // As a checkout does: every image rewritten in one go.
+    for i in 0..1000 {
+        site.write_bytes(&format!("content/img/i{i}.png"), &shot(i, 200));
+    }
+    assert!(
+        server
+            .wait_log(from, |l| l.contains("and 997 more"))
+            .is_some(),
+        "{}",
+        server.log_since(from)
+    );
+    let mut line = String::new();
+    let mut reloads = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The rebuild's reload, then the background batches', until every output is made.
+    while server
+        .wait_log(from, |l| l.contains("images: all 999 encoded"))
+        .is_none()
+        || reloads == 0
+    {
+        assert!(Instant::now() < deadline, "{}", server.log_since(from));
+        line.clear();
+        if events.read_line(&mut line).is_ok() && line.contains("\"type\":\"reload\"") {
+            reloads += 1;
+        }
+    }
+    let log = server.log_since(from);
+    let rebuilds = log.lines().filter(|l| l.contains(" more: ")).count();
+    assert_eq!(rebuilds, 1, "one rebuild for the checkout:\n{log}");
+    assert!(reloads < 30, "{reloads} reloads for one checkout:\n{log}");
+    settles_to_clean_build(&server, site.root(), "checkout of 1,000 images", from);
+}
+
+#[test]
+fn the_cache_removed_while_serving_is_filled_again() {
+    let site = image_site(2, 400, 300);
+    let server = start(site.root());
+    images_on_outputs(&server, 0);
+    let from = server.log_len();
+    std::fs::remove_dir_all(site.root().join(".docsite-cache")).unwrap();
+    // A change that needs outputs again: the image is encoded anew into a new cache.
+    site.write_bytes(
+        "content/img/s1.png",
+        &common::images::png(&common::images::screenshot(420, 300, 77)),
+    );
+    images_on_outputs(&server, from);
+    settles_to_clean_build(&server, site.root(), "cache removed", from);
+    assert!(site.root().join(".docsite-cache/images").is_dir());
+    assert_eq!(get(&server.addr, "/a/").0, 200);
+}

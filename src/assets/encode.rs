@@ -316,6 +316,8 @@ pub(super) struct Encoded {
     pub outputs: Vec<Vec<u8>>,
     /// libwebp encoder runs spent on them (a sample counts as one).
     pub encodes: u32,
+    /// Outputs that came out of the encoder (a WebP source's full size is its own bytes).
+    pub made: u32,
 }
 
 /// A screenshot's sample smaller than this many pixels is not worth taking: the image itself is
@@ -338,6 +340,7 @@ pub(super) fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<
             Some(data) => Ok(Encoded {
                 outputs: vec![data],
                 encodes: 1,
+                made: 1,
             }),
             None => Err(Problem::Bad("it changed while it was processed".into())),
         };
@@ -350,6 +353,7 @@ pub(super) fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<
         return Ok(Encoded {
             outputs: vec![bytes.to_vec()],
             encodes,
+            made: 0,
         });
     }
     let px = decode_pixels(bytes, p.format, o.max_pixels)?;
@@ -373,7 +377,12 @@ pub(super) fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<
         };
         outputs.push(copy(&small, photo, o, limit, &mut encodes)?);
     }
-    Ok(Encoded { outputs, encodes })
+    let made = outputs.len() as u32 - u32::from(p.format == Format::Webp);
+    Ok(Encoded {
+        outputs,
+        encodes,
+        made,
+    })
 }
 
 /// Whether a WebP file's image is lossy (VP8, with or without an alpha chunk) rather than
@@ -604,4 +613,129 @@ fn screenshot_full(
         });
     }
     Ok(chosen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrinking_averages_exact_areas() {
+        // 3 columns to 2: each output pixel covers one and a half source pixels.
+        let px = Pixels {
+            data: vec![0, 0, 0, 90, 90, 90, 180, 180, 180],
+            width: 3,
+            height: 1,
+            alpha: false,
+        };
+        assert_eq!(resize(&px, 2, 1).unwrap(), vec![30, 30, 30, 150, 150, 150]);
+        for covered in spans(1600, 480) {
+            let total: f32 = covered.iter().map(|(_, s)| s).sum();
+            assert!((total - 1.0).abs() < 1e-4, "{covered:?}");
+        }
+        // A transparent pixel lends no colour.
+        let px = Pixels {
+            data: vec![255, 0, 0, 0, 0, 0, 255, 255],
+            width: 2,
+            height: 1,
+            alpha: true,
+        };
+        assert_eq!(resize(&px, 1, 1).unwrap(), vec![0, 0, 255, 128]);
+        assert!(resize(&px, 3, 1).is_err(), "never upscales");
+    }
+
+    #[test]
+    fn gif_loop_counts() {
+        assert_eq!(gif_loops(b"GIF89a...."), 1, "no extension: plays once");
+        assert_eq!(
+            gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00"),
+            0
+        );
+        assert_eq!(
+            gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x05\x00\x00"),
+            5
+        );
+    }
+
+    /// A screenshot-like image: flat panels and one-pixel "text" strokes in a few colours.
+    fn flat(w: u32, h: u32) -> Pixels {
+        let mut data = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                let v: u8 = if (x / 7 + y / 3) % 11 == 0 || y % 40 < 2 {
+                    40
+                } else if x < w / 5 {
+                    240
+                } else {
+                    255
+                };
+                data.extend_from_slice(&[v, v, v.saturating_sub(10)]);
+            }
+        }
+        Pixels {
+            data,
+            width: w,
+            height: h,
+            alpha: false,
+        }
+    }
+
+    /// Noise over a smooth field: a photo, where lossy is far smaller.
+    fn noisy(w: u32, h: u32) -> Pixels {
+        let mut seed = 0x2545_F491_u64;
+        let mut data = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let base = ((x + y) % 256) as u8;
+                data.extend_from_slice(&[
+                    base.wrapping_add((seed % 23) as u8),
+                    base / 2 + (seed % 17) as u8,
+                    255 - base,
+                ]);
+            }
+        }
+        Pixels {
+            data,
+            width: w,
+            height: h,
+            alpha: false,
+        }
+    }
+
+    #[test]
+    fn a_sample_settles_clear_cases_without_encoding_the_whole_image() {
+        let o = ImageOptions::default();
+        let mut encodes = 0;
+        assert_eq!(
+            verdict(&flat(1600, 1000), &o, &mut encodes).unwrap(),
+            Verdict::Lossless
+        );
+        assert_eq!(
+            encodes, 2,
+            "one lossless and one lossy encode of the sample"
+        );
+        let mut encodes = 0;
+        assert_eq!(
+            verdict(&noisy(1600, 1000), &o, &mut encodes).unwrap(),
+            Verdict::Lossy
+        );
+        // Too small to sample: both are encoded whole.
+        assert_eq!(
+            verdict(&flat(300, 200), &o, &mut encodes).unwrap(),
+            Verdict::Both
+        );
+    }
+
+    #[test]
+    fn samples_are_bands_of_whole_rows() {
+        let px = flat(1000, 2000);
+        let s = sample(&px).unwrap();
+        assert_eq!(s.width, 1000);
+        assert_eq!(s.data.len(), (s.width * s.height * 3) as usize);
+        assert!(s.width as usize * (s.height as usize) <= SAMPLE_PIXELS + 1000 * SAMPLE_BANDS);
+        assert!(sample(&flat(400, 300)).is_none());
+    }
 }

@@ -196,6 +196,8 @@ pub struct ImageStats {
     pub millis: u64,
     /// libwebp encoder runs (a sample, a trial that lost, and each output count one).
     pub encoder_runs: u64,
+    /// Outputs that came out of the encoder (not copied from a source or the cache).
+    pub outputs_encoded: u64,
 }
 
 impl std::fmt::Display for ImageStats {
@@ -209,7 +211,15 @@ impl std::fmt::Display for ImageStats {
             self.bytes_before / 1024,
             self.bytes_after / 1024,
             self.millis
-        )
+        )?;
+        if self.outputs_encoded > 0 {
+            write!(
+                f,
+                "; {} outputs encoded ({} encoder runs)",
+                self.outputs_encoded, self.encoder_runs
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -402,35 +412,38 @@ impl ImageSet {
         jobs
     }
 
-    /// Takes a background job's result for the image planned with `key`: the image's
-    /// site-relative path, or `None` when the image was planned again since (its file changed):
-    /// the result is of bytes no page shows.
-    pub fn finish(&mut self, key: &str, result: Result<Planned, Problem>) -> Option<String> {
-        let rel = match &result {
-            Ok(p) => p.rel.clone(),
-            Err(_) => match self
-                .plans
-                .iter()
-                .find(|(_, p)| p.as_ref().is_ok_and(|p| p.key == key))
-            {
-                Some((rel, _)) => rel.clone(),
-                None => return None,
-            },
-        };
-        if !matches!(self.plans.get(&rel), Some(Ok(p)) if p.key == key) {
-            return None;
-        }
+    /// Takes a background job's result for the images planned with `key` (one job makes the
+    /// outputs of every image with the same bytes): their site-relative paths, none when every
+    /// such image was planned again since (its file changed), as the result is of bytes no page
+    /// shows.
+    pub fn finish(&mut self, key: &str, result: Result<Planned, Problem>) -> Vec<String> {
+        let mut rels: Vec<String> = self
+            .plans
+            .iter()
+            .filter(|(_, p)| p.as_ref().is_ok_and(|p| p.key == key))
+            .map(|(rel, _)| rel.clone())
+            .collect();
+        rels.sort();
         match result {
-            Ok(planned) => {
-                self.plans.insert(rel.clone(), Ok(planned));
-                self.ready.insert(rel.clone());
+            Ok(done) => {
+                for rel in &rels {
+                    if let Some(Ok(p)) = self.plans.get_mut(rel) {
+                        if p.animated && p.verbatim && !done.verbatim {
+                            p.verbatim = false;
+                            as_webp(p);
+                        }
+                    }
+                    self.ready.insert(rel.clone());
+                }
             }
-            Err(Problem::Changed) => return None,
+            Err(Problem::Changed) => return Vec::new(),
             Err(problem) => {
-                self.plans.insert(rel.clone(), Err(problem));
+                for rel in &rels {
+                    self.plans.insert(rel.clone(), Err(problem.clone()));
+                }
             }
         }
-        Some(rel)
+        rels
     }
 
     /// The plan of the image at a site-relative path.
@@ -509,6 +522,7 @@ impl ImageSet {
                     stats.bytes_before += done.before;
                     stats.bytes_after += done.after;
                     stats.encoder_runs += u64::from(done.encodes);
+                    stats.outputs_encoded += u64::from(done.made);
                     self.ready.insert(rel);
                 }
                 Err(problem) => {
@@ -1182,6 +1196,8 @@ struct Processed {
     after: u64,
     /// libwebp encoder runs.
     encodes: u32,
+    /// Outputs made by the encoder.
+    made: u32,
 }
 
 /// Whether the cache has every output of a planned image (a verbatim one needs none).
@@ -1217,6 +1233,7 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
             before: p.size,
             after: p.size,
             encodes: 0,
+            made: 0,
         });
     }
     let names: Vec<String> = p
@@ -1232,6 +1249,7 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
             before: p.size,
             after,
             encodes: 0,
+            made: 0,
         });
     }
     let bytes = std::fs::read(&p.path).map_err(|e| Problem::Bad(format!("cannot be read: {e}")))?;
@@ -1256,6 +1274,7 @@ fn process_one(p: &Planned, options: &ImageOptions, cache: &Cache) -> Result<Pro
         before: p.size,
         after,
         encodes: encoded.encodes,
+        made: encoded.made,
     })
 }
 
@@ -1442,31 +1461,6 @@ mod tests {
     }
 
     #[test]
-    fn shrinking_averages_exact_areas() {
-        // 3 columns to 2: each output pixel covers one and a half source pixels.
-        let px = Pixels {
-            data: vec![0, 0, 0, 90, 90, 90, 180, 180, 180],
-            width: 3,
-            height: 1,
-            alpha: false,
-        };
-        assert_eq!(resize(&px, 2, 1).unwrap(), vec![30, 30, 30, 150, 150, 150]);
-        for covered in spans(1600, 480) {
-            let total: f32 = covered.iter().map(|(_, s)| s).sum();
-            assert!((total - 1.0).abs() < 1e-4, "{covered:?}");
-        }
-        // A transparent pixel lends no colour.
-        let px = Pixels {
-            data: vec![255, 0, 0, 0, 0, 0, 255, 255],
-            width: 2,
-            height: 1,
-            alpha: true,
-        };
-        assert_eq!(resize(&px, 1, 1).unwrap(), vec![0, 0, 255, 128]);
-        assert!(resize(&px, 3, 1).is_err(), "never upscales");
-    }
-
-    #[test]
     fn raw_attributes_are_kept_and_ours_give_way() {
         let ours = "<a class=\"image-link\" href=\"/x.webp\"><img src=\"/x.webp\" width=\"10\" height=\"5\" alt=\"A\" loading=\"lazy\" decoding=\"async\"></a>";
         let kept = keep_raw_attributes(
@@ -1481,19 +1475,6 @@ mod tests {
         assert!(
             sized.contains("width=\"4\"") && !sized.contains("height="),
             "{sized}"
-        );
-    }
-
-    #[test]
-    fn gif_loop_counts() {
-        assert_eq!(gif_loops(b"GIF89a...."), 1, "no extension: plays once");
-        assert_eq!(
-            gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00"),
-            0
-        );
-        assert_eq!(
-            gif_loops(b"GIF89a!\xFF\x0BNETSCAPE2.0\x03\x01\x05\x00\x00"),
-            5
         );
     }
 

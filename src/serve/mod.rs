@@ -53,6 +53,13 @@ const IMAGE_WORKERS: usize = 2;
 /// How often, at most, the terminal hears how background image work goes.
 const IMAGE_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
+/// A batch of at least this many changed paths is a burst (a checkout, a script)...
+const BURST: usize = 16;
+/// ... whose rebuild waits until no change came for this long...
+const BURST_QUIET: Duration = Duration::from_millis(50);
+/// ... or at most this long.
+const BURST_WAIT_MAX: Duration = Duration::from_secs(2);
+
 /// How long the site must stay unchanged before the preview rebuilds its search index.
 const SEARCH_QUIET: Duration = Duration::from_millis(400);
 
@@ -635,9 +642,23 @@ async fn rebuild_loop(
         if let Some(cancel) = refreshing.take() {
             cancel.store(true, Ordering::Relaxed);
         }
-        // A burst (a checkout touching hundreds of files) becomes one rebuild.
+        // A burst (a checkout touching hundreds of files) becomes one rebuild: what waits is
+        // taken now, and while a burst is still arriving, the rebuild waits for its end.
         while let Ok(more) = rx.try_recv() {
             changed.extend(more);
+        }
+        if changed.len() >= BURST {
+            let until = Instant::now() + BURST_WAIT_MAX;
+            loop {
+                tokio::time::sleep(BURST_QUIET).await;
+                let before = changed.len();
+                while let Ok(more) = rx.try_recv() {
+                    changed.extend(more);
+                }
+                if changed.len() == before || Instant::now() > until {
+                    break;
+                }
+            }
         }
         changed.sort();
         changed.dedup();

@@ -838,3 +838,40 @@ fn a_changed_image_is_encoded_alone_and_its_pages_show_the_new_names() {
         assert!(body.contains(rel.as_str()), "{rel} in {body}");
     }
 }
+
+#[test]
+fn the_preview_shows_sources_until_outputs_exist_and_decodes_nothing_while_loading() {
+    let site = site_with(
+        &[("content/a.md", "---\ntitle: A\n---\n![Shot](./s.png)\n")],
+        &[("content/s.png", png(&screenshot(300, 200, 3)))],
+    );
+    let options = docsite::build::LoadOptions {
+        base_url: Some("/".into()),
+        defer_images: true,
+        ..Default::default()
+    };
+    let loaded = docsite::build::load(site.root(), &options).unwrap();
+    let html = &loaded.bodies[0].html;
+    assert!(
+        html.contains("<img src=\"/s.png\" width=\"300\" height=\"200\" alt=\"Shot\""),
+        "{html}"
+    );
+    assert!(!html.contains("srcset"), "{html}");
+    assert!(
+        !site.root().join(".docsite-cache/images").exists(),
+        "nothing encoded"
+    );
+    let jobs = loaded.pending_images(None);
+    assert_eq!(jobs.len(), 1);
+    // Made (as a background worker makes it), the image is ready for the next load.
+    for job in jobs {
+        job.run().unwrap();
+    }
+    let loaded = docsite::build::load(site.root(), &options).unwrap();
+    assert!(
+        loaded.bodies[0].html.contains("srcset=\"/assets/s."),
+        "{}",
+        loaded.bodies[0].html
+    );
+    assert!(loaded.pending_images(None).is_empty());
+}

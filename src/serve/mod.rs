@@ -53,10 +53,11 @@ const IMAGE_WORKERS: usize = 2;
 /// How often, at most, the terminal hears how background image work goes.
 const IMAGE_PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// A batch of at least this many changed paths is a burst (a checkout, a script)...
-const BURST: usize = 16;
+/// A batch of at least this many changed paths is a burst (a checkout, a script; an editor's
+/// save is one path, and never waits)...
+const BURST: usize = 2;
 /// ... whose rebuild waits until no change came for this long...
-const BURST_QUIET: Duration = Duration::from_millis(50);
+const BURST_QUIET: Duration = Duration::from_millis(40);
 /// ... or at most this long.
 const BURST_WAIT_MAX: Duration = Duration::from_secs(2);
 

@@ -21,9 +21,10 @@
   var MAX_RESULTS = 50;
   var PAGE = 5;
   var MAX_TERMS = 8;
-  // Above every section id (a u32 in src/search.rs); a packed ranking key (see combine) stays an
-  // exact integer below 2^53 with it.
-  var ID = 2 ** 32;
+  // A match's quality by kind: the word, its stem, a word it starts (the last word as typed),
+  // a word its light stem starts, a word one edit away (a typo).
+  var STEM = 0.85;
+  var TYPO = 0.3;
 
   function isCjk(code) {
     return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x4dbf) ||
@@ -100,8 +101,21 @@
       if (!r.ok) throw new Error("no index");
       return r.json();
     }).then((m) => {
-      if (m.version !== 2) throw new Error("index format " + m.version);
+      if (m.version !== 3) throw new Error("index format " + m.version);
       m.shardSet = new Set(m.shards);
+      // Each section's page (m.page) and each page's first section (m.start), from the run of
+      // sections per page (src/search.rs, page_runs): a page's title is on its first section.
+      m.page = new Uint32Array(m.sections);
+      m.start = [];
+      for (var i = 0, id = 0, n = 0; i < m.pages.length; i++) {
+        n += parseInt(m.pages[i], 36);
+        if (m.pages[i] !== "z") {
+          m.page.fill(m.start.length, id, id + n);
+          m.start.push(id);
+          id += n;
+          n = 0;
+        }
+      }
       m.stopSet = new Set(m.stop || []);
       // A small site's index is one shard and one chunk: fetch them now, and every query is
       // answered without the network.
@@ -120,8 +134,8 @@
   // and in a first query pasted on the 10,000-page corpus that cost 5-10 ms between the shard's
   // arrival and the chunk's request (benches/search.mjs, paired runs). Nothing is fetched or shown.
   function warmUp(m) {
-    var text = "ab  1A2B\nabc 2 3C\nabd  5E\n";
-    excerpt("Ab, abc: abd.", combine(terms("Ab ab"), [text, text], m).words);
+    var text = "ab  0A0T1\nabc 2 0J0\nabd  0E\nabdef  0B\n";
+    excerpt("Ab, abc: abd.", combine(terms("Ab abdeg"), [text, text], m).words);
   }
 
   // The lines of a shard (sorted, one term each) that start with `prefix`, found without
@@ -150,9 +164,22 @@
     return { w: w, stem: stem, postings: line.slice(b + 1) };
   }
 
-  // Scores per section for one query term: exact word, same stem, then prefix.
-  function matchTerm(term, text, isLast) {
-    var scores = new Map();
+  // Whether `b` is one edit (a letter changed, added, dropped, or two swapped) from `a`, which
+  // it is not equal to.
+  function oneEdit(a, b) {
+    var i = 0;
+    while (a[i] === b[i]) i++;
+    var rest = (x, y) => a.slice(i + x) === b.slice(i + y);
+    return a.length === b.length ? rest(1, 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(2, 2)) :
+      a.length > b.length ? rest(1, 0) : rest(0, 1);
+  }
+
+  // Where one query term matches, per section: [title quality, place, length (the page's, on its
+  // first section), heading quality, place, length, body level x quality, body quality]. The
+  // quality is the kind of match: the word, its stem, a prefix (the last word, as it is typed),
+  // then a word one edit away, for words of five letters or more.
+  function matchTerm(term, text, isLast, m) {
+    var hits = new Map();
     var exactLine = linesFrom(text, term + " ", 1)[0];
     var exact = exactLine ? parse(exactLine) : null;
     var stem = exact ? exact.stem : null;
@@ -167,35 +194,63 @@
     if (exact) scan.push(term);
     scan.sort((a, b) => a.length - b.length);
     var matched = [];
-    // Postings: base-36 section id, then its score 1-9 as A-I.
-    function add(postings, weight) {
-      var id = 0;
-      for (var i = 0; i < postings.length; i++) {
+    var df = 0;
+    // Postings (src/search.rs, encode_into): a base-36 section id, then A-I (body level), J-S
+    // and a place (heading, body level) or T and a place (the page's title).
+    function add(postings, q) {
+      df = Math.max(df, postings.length / 4);
+      for (var i = 0, id = 0; i < postings.length; i++) {
         var c = postings.charCodeAt(i);
-        if (c >= 65 && c <= 73) {
-          var v = (c - 64) * weight;
-          if ((scores.get(id) || 0) < v) scores.set(id, v);
-          id = 0;
-        } else {
+        if (c < 65 || c > 84) {
           id = id * 36 + (c <= 57 ? c - 48 : c - 87);
+          continue;
         }
+        var a = hits.get(id) || [0, 0, 0, 0, 0, 0, 0, 0];
+        hits.set(id, a);
+        var level = c < 74 ? c - 64 : c - 74;
+        var at = c < 74 ? 0 : c < 84 ? 3 : -1;
+        if (c > 73) {
+          var place = postings.charCodeAt(++i) - 48;
+          at = c > 83 ? 0 : 3;
+          if (q > a[at]) a.splice(at, 3, q, place >> 3, (place & 7) + 1);
+        }
+        if (c < 84) {
+          a[6] = Math.max(a[6], q * level);
+          if (level) a[7] = Math.max(a[7], q);
+        }
+        id = 0;
       }
     }
     var lines = scan.length ? linesFrom(text, scan[0], 4000) : [];
     for (var i = 0; i < lines.length; i++) {
       var e = parse(lines[i]);
       var w = e.w;
-      var weight = 0;
-      if (w === term) weight = 1;
-      else if (stem && e.stem === stem) weight = 0.85;
-      else if (prefixMode && w.startsWith(term)) weight = 0.6;
-      else if (!exact && stripped !== term && w.startsWith(stripped)) weight = 0.5;
-      if (weight) {
-        add(e.postings, weight);
+      var q = 0;
+      if (w === term) q = 1;
+      else if (stem && e.stem === stem) q = STEM;
+      else if (prefixMode && w.startsWith(term)) q = 0.6;
+      else if (!exact && stripped !== term && w.startsWith(stripped)) q = 0.5;
+      if (q) {
+        add(e.postings, q);
         matched.push(w);
       }
     }
-    return { scores: scores, words: matched };
+    // Typos: every word of the shard one edit away. Only the shard of the word's own prefix is
+    // read, so on a large site a typo in its first letters finds nothing.
+    for (var at = 0; term.length > 4 && at < text.length;) {
+      var sp = text.indexOf(" ", at);
+      var nl = text.indexOf("\n", sp);
+      if (nl < 0) nl = text.length;
+      w = Math.abs(sp - at - term.length) < 2 && text.slice(at, sp);
+      if (w && w !== term && !matched.includes(w) && oneEdit(term, w)) {
+        add(parse(text.slice(at, nl)).postings, TYPO);
+        matched.push(w);
+      }
+      at = nl + 1;
+    }
+    // A word's weight: how few of the sections it is in, from its postings' length (about four
+    // characters each).
+    return { hits: hits, words: matched, idf: Math.log(1 + (m.sections + 1) / (df + 1)) };
   }
 
   // The best sections for a query, and the words to mark in their excerpts.
@@ -211,31 +266,69 @@
     });
   }
 
-  // The ranking of `qterms` given the text of each one's shard.
+  // The ranking of `qterms` given the text of each one's shard (formula: ARCHITECTURE.md,
+  // "search"). Each section gets one number that orders, most significant first: query words
+  // matched, matched without a typo, where they all are (exact title, title phrase, title, heading
+  // phrase, heading, body, spread), how short that field is, the page's own first section, words
+  // matched as typed (not by stem or prefix), then a BM25-like sum. Only the best are then sorted with the section id as the tie-break.
   function combine(qterms, loaded, m) {
-    var perTerm = qterms.map((t, i) => matchTerm(t, loaded[i], i === qterms.length - 1));
-    var total = new Map();
-    var count = new Map();
-    perTerm.forEach((r) => {
-      r.scores.forEach((v, s) => {
-        total.set(s, (total.get(s) || 0) + v);
-        count.set(s, (count.get(s) || 0) + 1);
+    var per = qterms.map((t, i) => matchTerm(t, loaded[i], i === qterms.length - 1, m));
+    var n = qterms.length;
+    var ids = new Set();
+    per.forEach((r) => { r.hits.forEach((_, id) => ids.add(id)); });
+    var none = [0, 0, 0, 0, 0, 0, 0, 0];
+    var keys = new Map();
+    ids.forEach((id) => {
+      var first = m.start[m.page[id]];
+      var got = 0, clean = 0, exact = 0, inT = 0, inH = 0, inB = 0, tLen = 0, hLen = 0, sum = 0;
+      var tRun = 1, hRun = 1, tWord = 1, tAt = -1, hAt = -1;
+      per.forEach((r) => {
+        var a = r.hits.get(id) || none;
+        var t = r.hits.get(first) || none;
+        var q = Math.max(t[0], a[3], a[7]);
+        got += q > 0;
+        clean += q > TYPO;
+        exact += q === 1;
+        if (t[0]) {
+          inT++;
+          tRun &= t[1] === tAt + 1;
+          tWord &= t[0] >= STEM;
+          tAt = t[1];
+          tLen = t[2];
+        }
+        if (a[3]) {
+          inH++;
+          hRun &= a[4] === hAt + 1;
+          hAt = a[4];
+          hLen = a[5];
+        }
+        inB += a[7] > 0;
+        sum += r.idf * (3 * t[0] + 2 * a[3] + a[6] / 4);
       });
+      var tier = inT === n ? (tRun && tWord && tLen === n ? 7 : tRun ? 6 : 5) : inH === n ? 3 + hRun : inB === n ? 2 : 1;
+      var fit = tier > 4 ? 8 - tLen : tier > 2 ? 8 - hLen : 0;
+      var key = (((got * 9 + clean) * 8 + tier) * 9 + fit) * 2 + (tier > 4 && id === first);
+      keys.set(id, (key * 9 + exact) * 1e5 + Math.min(sum, 99) * 1e3);
     });
-    // Sections with every term first, then by score, then by id: each one's order packed in a
-    // number (a sum of scores is a multiple of 0.05, at most 9 per term), so a typed array sorts
-    // them natively. A comparator reading the maps took milliseconds on a common prefix.
-    var keyed = new Float64Array(total.size);
-    var n = 0;
-    total.forEach((v, s) => {
-      keyed[n++] = (count.get(s) * 1e4 + Math.round(v * 100)) * ID + (ID - 1 - s);
+    // The keys sorted natively, then only those at or above the best MAX_RESULTS * 4 sorted by
+    // a comparator (ties by site order): a comparator over every match took milliseconds.
+    var sorted = Float64Array.from(keys.values()).sort();
+    var floor = sorted[Math.max(0, sorted.length - MAX_RESULTS * 4)];
+    var best = [];
+    keys.forEach((k, id) => { if (k >= floor) best.push(id); });
+    best.sort((a, b) => keys.get(b) - keys.get(a) || a - b);
+    // At most two sections of a page among the first page of results; the others follow.
+    var top = [];
+    var seen = new Map();
+    best.forEach((id) => {
+      var p = m.page[id];
+      var k = seen.get(p) || 0;
+      if (top.length < PAGE && k < 2) top.push(id);
+      seen.set(p, k + 1);
     });
-    keyed.sort();
-    var ids = [];
-    for (var i = n - 1; i >= 0 && ids.length < MAX_RESULTS; i--) ids.push(ID - 1 - (keyed[i] % ID));
     var words = [];
-    perTerm.forEach((r) => { words = words.concat(r.words.slice(0, 20)); });
-    return { ids: ids, words: words, m: m, found: total.size };
+    per.forEach((r) => { words = words.concat(r.words.slice(0, 20)); });
+    return { ids: top.concat(best.filter((id) => !top.includes(id))).slice(0, MAX_RESULTS), words: words, m: m, found: ids.size };
   }
 
   // A result's row, from its chunk: page title and URL, heading, anchor, excerpt text.

@@ -272,6 +272,10 @@ describe('search ranking: titles, several pages, typos', () => {
 
   test('at most two sections of one page among the first five results', async () => {
     const got = await ranked('search-rank-pages', ['azure devops', 'docker deploy', 'drift']);
+    // Only two pages have "drift": then the first five are theirs, the tutorial's beyond two.
+    const drift = got.drift.slice(0, 5).map((h) => h.split('#')[0]);
+    assert.deepEqual([drift.length, new Set(drift).size], [5, 2], got.drift.join(' '));
+    delete got.drift;
     for (const [q, hrefs] of Object.entries(got)) {
       const first = hrefs.slice(0, 5).map((h) => h.split('#')[0]);
       const perPage = new Map();
@@ -283,11 +287,11 @@ describe('search ranking: titles, several pages, typos', () => {
   });
 
   test('a one-edit typo finds its page, below a page with the word as typed', async () => {
-    const got = await ranked('search-rank-typos', ['kuberntes', 'kubernets', 'drift detectoin', 'deploy with dockr']);
+    const got = await ranked('search-rank-typos', ['kuberntes', 'dokcer', 'drift detectoin', 'deploy with dockr']);
     assert.equal(got.kuberntes[0], '/kubernetes/', got.kuberntes.join(' '));
-    // "kubernets" is written on the glossary page: that exact match first, the typo's page next.
-    assert.equal(got.kubernets[0], '/glossary/', got.kubernets.join(' '));
-    assert.ok(got.kubernets.includes('/kubernetes/'), got.kubernets.join(' '));
+    // "dokcer" is written on the glossary page: that exact match first, the typo's pages after.
+    assert.equal(got.dokcer[0], '/glossary/', got.dokcer.join(' '));
+    assert.ok(got.dokcer.includes('/deploy-with-docker/'), got.dokcer.join(' '));
     assert.equal(got['drift detectoin'][0], '/drift-detection/', got['drift detectoin'].join(' '));
     assert.equal(got['deploy with dockr'][0], '/deploy-with-docker/', got['deploy with dockr'].join(' '));
   });

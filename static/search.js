@@ -4,43 +4,39 @@
 // and the chunks of its best sections, nothing else. Normalization mirrors src/search.rs.
 (() => {
   "use strict";
-  var dialog = document.getElementById("search-dialog");
-  var input = document.getElementById("search-input");
-  var list = document.getElementById("search-results");
-  var status = dialog && dialog.querySelector(".search-status");
-  if (!dialog || !input || dialog.hasAttribute("data-ready")) return;
-  dialog.setAttribute("data-ready", "");
-  var base = (document.documentElement.getAttribute("data-base") || "/").replace(/\/?$/, "/");
-  var root = base + "search/";
-  var meta = null;
-  var shards = new Map();
-  var chunks = new Map();
+  var dialog = document.getElementById("search-dialog"),
+    input = document.getElementById("search-input"),
+    list = document.getElementById("search-results"),
+    status = dialog && dialog.querySelector(".search-status");
+  if (!dialog || !input || dialog.dataset.ready === "") return;
+  dialog.dataset.ready = "";
+  var base = (document.documentElement.getAttribute("data-base") || "/").replace(/\/?$/, "/"),
+    root = base + "search/",
+    meta = null,
+    shards = new Map(),
+    chunks = new Map();
   // Ranked results kept per query, and how many are shown at once: each shown result may cost
   // a chunk request, and a browser opens about six connections to a host at a time, so a page
   // of five arrives in one round of requests (Pagefind shows five at first for the same reason).
-  var MAX_RESULTS = 50;
-  var PAGE = 5;
-  var MAX_TERMS = 8;
+  var MAX_RESULTS = 50,
+    PAGE = 5,
+    MAX_TERMS = 8;
   // A match's quality by kind: the word, its stem, a word it starts (the last word as typed),
   // a word its light stem starts, a word one edit away (a typo).
-  var STEM = 0.85;
-  var TYPO = 0.3;
+  var STEM = 0.85,
+    TYPO = 0.3;
 
-  function isCjk(code) {
-    return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x4dbf) ||
-      (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0xac00 && code <= 0xd7af);
-  }
+  // Scripts written without spaces between words (src/search.rs, is_cjk).
+  var CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/;
 
   // Lowercase, accents folded for Latin letters, split at non-letters; CJK characters alone.
   function terms(text) {
-    var out = [];
-    var word = "";
+    var out = [],
+      word = "";
     for (var ch of text) {
-      var code = ch.codePointAt(0);
-      if (code < 0x250) ch = ch.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+      if (ch.codePointAt(0) < 0x250) ch = ch.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
       for (var c of ch) {
-        var cp = c.codePointAt(0);
-        if (isCjk(cp)) {
+        if (CJK.test(c)) {
           if (word) out.push(word);
           word = "";
           out.push(c);
@@ -58,7 +54,7 @@
 
   var utf8 = new TextEncoder();
   function hex(text) {
-    return Array.from(utf8.encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+    return Array.from(utf8.encode(text), b => b.toString(16).padStart(2, "0")).join("");
   }
 
   // The shard that holds a term: the longest prefix of it that has one (a small site has one
@@ -74,18 +70,14 @@
 
   // A light English suffix strip for query words the index does not contain, so "configured"
   // still finds "configure" and "configuring" by prefix.
+  // The longest of these suffixes that leaves four letters or more.
   function lightStem(w) {
-    var suffixes = ["ations", "ation", "ings", "ing", "edly", "ed", "es", "s", "ly"];
-    for (var i = 0; i < suffixes.length; i++) {
-      var s = suffixes[i];
-      if (w.length > s.length + 3 && w.endsWith(s)) return w.slice(0, -s.length);
-    }
-    return w;
+    return w.replace(/^(.{4,}?)(ations?|ings?|edly|ed|es|s|ly)$/, "$1");
   }
 
   function get(url, cache, key, as) {
     if (cache.has(key)) return cache.get(key);
-    var p = fetch(url).then((r) => {
+    var p = fetch(url).then(r => {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return as === "json" ? r.json() : r.text();
     });
@@ -97,10 +89,10 @@
   function shard(name) { return get(root + "t/x" + name + ".txt", shards, name, "text"); }
 
   function loadMeta() {
-    meta = meta || fetch(root + "meta.json").then((r) => {
+    meta = meta || fetch(root + "meta.json").then(r => {
       if (!r.ok) throw new Error("no index");
       return r.json();
-    }).then((m) => {
+    }).then(m => {
       if (m.version !== 3) throw new Error("index format " + m.version);
       m.shardSet = new Set(m.shards);
       // Each section's page (m.page) and each page's first section (m.start), from the run of
@@ -122,7 +114,7 @@
       if (m.shards.length === 1) shard(m.shards[0]).catch(() => {});
       if (m.sections <= m.chunk) get(root + "s/0.json", chunks, 0, "json").catch(() => {});
       warmUp(m);
-      dialog.setAttribute("data-index", "ready");
+      dialog.dataset.index = "ready";
       return m;
     });
     meta.catch(() => { meta = null; });
@@ -141,11 +133,11 @@
   // The lines of a shard (sorted, one term each) that start with `prefix`, found without
   // splitting the whole text.
   function linesFrom(text, prefix, limit) {
-    var out = [];
-    var at = text.startsWith(prefix) ? 0 : text.indexOf("\n" + prefix) + 1;
-    if (at === 0 && !text.startsWith(prefix)) return out;
-    while (at < text.length && out.length < limit && text.startsWith(prefix, at)) {
-      var end = text.indexOf("\n", at);
+    var out = [],
+      at = text.startsWith(prefix) ? 0 : text.indexOf("\n" + prefix) + 1 || -1,
+      end;
+    while (at >= 0 && at < text.length && out.length < limit && text.startsWith(prefix, at)) {
+      end = text.indexOf("\n", at);
       if (end < 0) end = text.length;
       out.push(text.slice(at, end));
       at = end + 1;
@@ -156,11 +148,11 @@
   // A line is `term stem postings`: the stem empty when it is the term, a length when it is
   // the term's start, or itself.
   function parse(line) {
-    var a = line.indexOf(" ");
-    var b = line.indexOf(" ", a + 1);
-    var w = line.slice(0, a);
-    var spec = line.slice(a + 1, b);
-    var stem = spec === "" ? w : /^[0-9]+$/.test(spec) ? w.slice(0, +spec) : spec;
+    var a = line.indexOf(" "),
+      b = line.indexOf(" ", a + 1),
+      w = line.slice(0, a),
+      spec = line.slice(a + 1, b),
+      stem = spec === "" ? w : /^[0-9]+$/.test(spec) ? w.slice(0, +spec) : spec;
     return { w: w, stem: stem, postings: line.slice(b + 1) };
   }
 
@@ -174,58 +166,44 @@
       a.length > b.length ? rest(1, 0) : rest(0, 1);
   }
 
-  // Where one query term matches, per section: [title quality, place, length (the page's, on its
-  // first section), heading quality, place, length, body level x quality, body quality]. The
-  // quality is the kind of match: the word, its stem, a prefix (the last word, as it is typed),
-  // then a word one edit away, for words of five letters or more.
+  // Where one query term matches, per section: [title quality, place (the page's, on its first
+  // section), heading quality, place, body level x quality, body quality]; a place is 8 x the
+  // word's place in the field + the field's words - 1. The quality is the kind of match: the
+  // word, its stem, a prefix (the last word, as it is typed), then a word one edit away.
   function matchTerm(term, text, isLast, m) {
-    var hits = new Map();
-    var exactLine = linesFrom(text, term + " ", 1)[0];
-    var exact = exactLine ? parse(exactLine) : null;
-    var stem = exact ? exact.stem : null;
-    var stripped = lightStem(term);
-    var prefixMode = (isLast || !exact) && term.length >= 2;
+    var hits = new Map(), exactLine = linesFrom(text, term + " ", 1)[0], exact = exactLine && parse(exactLine),
+      stem = exact && exact.stem, stripped = lightStem(term), prefixMode = (isLast || !exact) && term.length > 1,
+      scan = [], matched = [], df = 0;
     // One scan covers every kind of match: words sharing a stem share its start (less its last
     // letter: "happy" and "happiness" stem to "happi").
-    var scan = [];
     if (stem) scan.push(stem.slice(0, Math.max(2, stem.length - 1)));
     if (prefixMode) scan.push(term);
     if (!exact && stripped !== term) scan.push(stripped);
     if (exact) scan.push(term);
     scan.sort((a, b) => a.length - b.length);
-    var matched = [];
-    var df = 0;
     // Postings (src/search.rs, encode_into): a base-36 section id, then A-I (body level), J-S
     // and a place (heading, body level) or T and a place (the page's title).
     function add(postings, q) {
       df = Math.max(df, postings.length / 4);
-      for (var i = 0, id = 0; i < postings.length; i++) {
-        var c = postings.charCodeAt(i);
+      for (var i = 0, id = 0, c, a, f; i < postings.length; i++) {
+        c = postings.charCodeAt(i);
         if (c < 65 || c > 84) {
-          id = id * 36 + (c <= 57 ? c - 48 : c - 87);
+          id = id * 36 + (c < 58 ? c - 48 : c - 87);
           continue;
         }
-        var a = hits.get(id) || [0, 0, 0, 0, 0, 0, 0, 0];
-        hits.set(id, a);
-        var level = c < 74 ? c - 64 : c - 74;
-        var at = c < 74 ? 0 : c < 84 ? 3 : -1;
-        if (c > 73) {
-          var place = postings.charCodeAt(++i) - 48;
-          at = c > 83 ? 0 : 3;
-          if (q > a[at]) a.splice(at, 3, q, place >> 3, (place & 7) + 1);
-        }
-        if (c < 84) {
-          a[6] = Math.max(a[6], q * level);
-          if (level) a[7] = Math.max(a[7], q);
-        }
+        hits.set(id, a = hits.get(id) || [0, 0, 0, 0, 0, 0]);
+        f = c > 83 ? 0 : 2;
+        if (c > 73 && q > a[f]) a[f] = q, a[f + 1] = postings.charCodeAt(i + 1) - 48;
+        if (c > 73) i++;
+        if (c < 84 && (c = c < 74 ? c - 64 : c - 74)) a[4] = Math.max(a[4], q * c), a[5] = Math.max(a[5], q);
         id = 0;
       }
     }
     var lines = scan.length ? linesFrom(text, scan[0], 4000) : [];
     for (var i = 0; i < lines.length; i++) {
-      var e = parse(lines[i]);
-      var w = e.w;
-      var q = 0;
+      var e = parse(lines[i]),
+        w = e.w,
+        q = 0;
       if (w === term) q = 1;
       else if (stem && e.stem === stem) q = STEM;
       else if (prefixMode && w.startsWith(term)) q = 0.6;
@@ -237,16 +215,15 @@
     }
     // Typos: every word of the shard one edit away. Only the shard of the word's own prefix is
     // read, so on a large site a typo in its first letters finds nothing.
-    for (var at = 0; term.length > 4 && at < text.length;) {
-      var sp = text.indexOf(" ", at);
-      var nl = text.indexOf("\n", sp);
+    for (var at = 0, sp, nl; term.length > 4 && at < text.length; at = nl + 1) {
+      sp = text.indexOf(" ", at);
+      nl = text.indexOf("\n", sp);
       if (nl < 0) nl = text.length;
       w = Math.abs(sp - at - term.length) < 2 && text.slice(at, sp);
-      if (w && w !== term && !matched.includes(w) && oneEdit(term, w)) {
+      if (w && !matched.includes(w) && oneEdit(term, w)) {
         add(parse(text.slice(at, nl)).postings, TYPO);
         matched.push(w);
       }
-      at = nl + 1;
     }
     // A word's weight: how few of the sections it is in, from its postings' length (about four
     // characters each).
@@ -255,14 +232,14 @@
 
   // The best sections for a query, and the words to mark in their excerpts.
   function rank(query) {
-    return loadMeta().then((m) => {
-      var qterms = terms(query.slice(0, 200)).filter((t) => !m.stopSet.has(t)).slice(0, MAX_TERMS);
+    return loadMeta().then(m => {
+      var qterms = terms(query.slice(0, 200)).filter(t => !m.stopSet.has(t)).slice(0, MAX_TERMS);
       if (!qterms.length) return { ids: [], words: [], m: m, found: 0 };
-      var needed = qterms.map((t) => {
+      var needed = qterms.map(t => {
         var name = shardOf(t, m);
         return name === null ? Promise.resolve("") : shard(name);
       });
-      return Promise.all(needed).then((loaded) => combine(qterms, loaded, m));
+      return Promise.all(needed).then(loaded => combine(qterms, loaded, m));
     });
   }
 
@@ -270,73 +247,50 @@
   // "search"). Each section gets one number that orders, most significant first: query words
   // matched, matched without a typo, where they all are (exact title, title phrase, title, heading
   // phrase, heading, body, spread), how short that field is, the page's own first section, words
-  // matched as typed (not by stem or prefix), then a BM25-like sum. Only the best are then sorted with the section id as the tie-break.
+  // matched as typed (not by stem or prefix), then a BM25-like sum; ties in site order.
   function combine(qterms, loaded, m) {
-    var per = qterms.map((t, i) => matchTerm(t, loaded[i], i === qterms.length - 1, m));
-    var n = qterms.length;
-    var ids = new Set();
-    per.forEach((r) => { r.hits.forEach((_, id) => ids.add(id)); });
-    var none = [0, 0, 0, 0, 0, 0, 0, 0];
-    var keys = new Map();
-    ids.forEach((id) => {
-      var first = m.start[m.page[id]];
-      var got = 0, clean = 0, exact = 0, inT = 0, inH = 0, inB = 0, tLen = 0, hLen = 0, sum = 0;
-      var tRun = 1, hRun = 1, tWord = 1, tAt = -1, hAt = -1;
-      per.forEach((r) => {
-        var a = r.hits.get(id) || none;
-        var t = r.hits.get(first) || none;
-        var q = Math.max(t[0], a[3], a[7]);
-        got += q > 0;
-        clean += q > TYPO;
-        exact += q === 1;
-        if (t[0]) {
-          inT++;
-          tRun &= t[1] === tAt + 1;
-          tWord &= t[0] >= STEM;
-          tAt = t[1];
-          tLen = t[2];
-        }
-        if (a[3]) {
-          inH++;
-          hRun &= a[4] === hAt + 1;
-          hAt = a[4];
-          hLen = a[5];
-        }
-        inB += a[7] > 0;
-        sum += r.idf * (3 * t[0] + 2 * a[3] + a[6] / 4);
+    var n = qterms.length, per = qterms.map((t, i) => matchTerm(t, loaded[i], i === n - 1, m)),
+      keys = new Map(), none = [0, 0, 0, 0, 0, 0], best = [], top = [], seen = new Map(), words = [];
+    per.forEach(r => {
+      words = words.concat(r.words.slice(0, 20));
+      r.hits.forEach((_, id) => {
+        if (keys.has(id)) return;
+        var first = m.start[m.page[id]], got = 0, clean = 0, exact = 0, inT = 0, inH = 0, inB = 0, sum = 0,
+          tRun = 1, hRun = 1, tWord = 1, tAt = -1, hAt = -1, tLen, hLen, tier;
+        per.forEach(r => {
+          var a = r.hits.get(id) || none, t = r.hits.get(first) || none, q = Math.max(t[0], a[2], a[5]);
+          got += q > 0;
+          clean += q > TYPO;
+          exact += q === 1;
+          if (t[0]) inT++, tRun &= t[1] >> 3 === tAt + 1, tWord &= t[0] >= STEM, tAt = t[1] >> 3, tLen = (t[1] & 7) + 1;
+          if (a[2]) inH++, hRun &= a[3] >> 3 === hAt + 1, hAt = a[3] >> 3, hLen = (a[3] & 7) + 1;
+          inB += a[5] > 0;
+          sum += r.idf * (3 * t[0] + 2 * a[2] + a[4] / 4);
+        });
+        tier = inT === n ? (tRun && tWord && tLen === n ? 7 : tRun ? 6 : 5) : inH === n ? 3 + hRun : inB === n ? 2 : 1;
+        keys.set(id, (((((got * 9 + clean) * 8 + tier) * 9 + (tier > 4 ? 8 - tLen : tier > 2 ? 8 - hLen : 0)) * 2 +
+          (tier > 4 && id === first)) * 9 + exact) * 1e5 + Math.min(sum, 99) * 1e3);
       });
-      var tier = inT === n ? (tRun && tWord && tLen === n ? 7 : tRun ? 6 : 5) : inH === n ? 3 + hRun : inB === n ? 2 : 1;
-      var fit = tier > 4 ? 8 - tLen : tier > 2 ? 8 - hLen : 0;
-      var key = (((got * 9 + clean) * 8 + tier) * 9 + fit) * 2 + (tier > 4 && id === first);
-      keys.set(id, (key * 9 + exact) * 1e5 + Math.min(sum, 99) * 1e3);
     });
     // The keys sorted natively, then only those at or above the best MAX_RESULTS * 4 sorted by
     // a comparator (ties by site order): a comparator over every match took milliseconds.
-    var sorted = Float64Array.from(keys.values()).sort();
-    var floor = sorted[Math.max(0, sorted.length - MAX_RESULTS * 4)];
-    var best = [];
+    var sorted = Float64Array.from(keys.values()).sort(), floor = sorted[Math.max(0, sorted.length - MAX_RESULTS * 4)];
     keys.forEach((k, id) => { if (k >= floor) best.push(id); });
-    best.sort((a, b) => keys.get(b) - keys.get(a) || a - b);
     // At most two sections of a page among the first page of results; the others follow.
-    var top = [];
-    var seen = new Map();
-    best.forEach((id) => {
-      var p = m.page[id];
-      var k = seen.get(p) || 0;
+    best.sort((a, b) => keys.get(b) - keys.get(a) || a - b).forEach(id => {
+      var p = m.page[id], k = seen.get(p) || 0;
       if (top.length < PAGE && k < 2) top.push(id);
       seen.set(p, k + 1);
     });
-    var words = [];
-    per.forEach((r) => { words = words.concat(r.words.slice(0, 20)); });
-    return { ids: top.concat(best.filter((id) => !top.includes(id))).slice(0, MAX_RESULTS), words: words, m: m, found: ids.size };
+    return { ids: top.concat(best.filter(id => !top.includes(id))).slice(0, MAX_RESULTS), words: words, m: m, found: keys.size };
   }
 
   // A result's row, from its chunk: page title and URL, heading, anchor, excerpt text.
   function hit(id, m) {
     var c = Math.floor(id / m.chunk);
-    return get(root + "s/" + c + ".json", chunks, c, "json").then((chunk) => {
-      var row = chunk.s[id % m.chunk];
-      var page = chunk.p[row[0]];
+    return get(root + "s/" + c + ".json", chunks, c, "json").then(chunk => {
+      var row = chunk.s[id % m.chunk],
+        page = chunk.p[row[0]];
       return { title: page[0], url: page[1], heading: row[1], anchor: row[2], text: row[3] };
     });
   }
@@ -345,14 +299,13 @@
     // Folds like terms() but one output unit per input UTF-16 unit, so positions match.
     var out = "";
     for (var i = 0; i < text.length; i++) {
-      var c = text[i];
-      var code = c.charCodeAt(0);
+      var c = text[i],
+        code = c.charCodeAt(0);
       if (code < 0x80) {
         out += code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : c;
         continue;
       }
-      var f = code < 0x250 ? c.normalize("NFKD").replace(/[\u0300-\u036f]/g, "") : c;
-      f = f.toLowerCase();
+      var f = (code < 0x250 ? c.normalize("NFKD").replace(/[\u0300-\u036f]/g, "") : c).toLowerCase();
       out += f.length === 1 ? f : c;
     }
     return out;
@@ -360,21 +313,21 @@
 
   // A window of the section's text around the first matching word, matches marked.
   function excerpt(text, words) {
-    var folded = fold(text);
-    var first = -1;
-    words.forEach((w) => {
+    var folded = fold(text),
+      first = -1;
+    words.forEach(w => {
       var at = folded.indexOf(w);
       if (at >= 0 && (first < 0 || at < first)) first = at;
     });
-    var start = Math.max(0, first - 60);
-    var end = Math.min(text.length, start + 180);
-    var frag = document.createDocumentFragment();
+    var start = Math.max(0, first - 60),
+      end = Math.min(text.length, start + 180),
+      frag = document.createDocumentFragment();
     if (start > 0) frag.append("…");
     var i = start;
     while (i < end) {
-      var best = -1;
-      var len = 0;
-      words.forEach((w) => {
+      var best = -1,
+        len = 0;
+      words.forEach(w => {
         var at = folded.indexOf(w, i);
         if (at >= 0 && at < end && (best < 0 || at < best)) { best = at; len = w.length; }
       });
@@ -396,7 +349,7 @@
     var opts = options();
     if (!opts.length) { active = -1; input.removeAttribute("aria-activedescendant"); return; }
     active = (i + opts.length) % opts.length;
-    opts.forEach((o, j) => { o.setAttribute("aria-selected", j === active ? "true" : "false"); });
+    opts.forEach((o, j) => { o.ariaSelected = j === active; });
     input.setAttribute("aria-activedescendant", opts[active].id);
     opts[active].scrollIntoView({ block: "nearest" });
   }
@@ -409,7 +362,7 @@
 
   // `count` results found, `shown` of them in the list (all when not given).
   function announce(count, query, shown) {
-    input.setAttribute("aria-expanded", count ? "true" : "false");
+    input.ariaExpanded = !!count;
     var found = count + " result" + (count === 1 ? "" : "s");
     if (shown !== undefined && shown < count) found = "Showing " + shown + " of " + found;
     status.textContent = query.trim() === "" ? "" : count ? found : "No results for “" + query.trim().slice(0, 60) + "”";
@@ -439,7 +392,7 @@
     more.hidden = true;
     current = { ranked: ranked, query: query, ticket: ticket, shown: 0, groups: new Map(), n: 0 };
     if (!ranked.ids.length) return Promise.resolve(announce(0, query));
-    input.setAttribute("aria-expanded", "true");
+    input.ariaExpanded = true;
     return showMore(current);
   }
 
@@ -454,7 +407,7 @@
       var group = cur.groups.get(h.url);
       if (!group) {
         group = el("div", "search-page");
-        group.setAttribute("role", "group");
+        group.role = "group";
         var title = el("p", "search-page-title", h.title);
         title.id = "search-g" + cur.groups.size;
         group.setAttribute("aria-labelledby", title.id);
@@ -464,8 +417,8 @@
       }
       var a = el("a", "search-hit");
       a.id = "search-o" + cur.n++;
-      a.setAttribute("role", "option");
-      a.setAttribute("aria-selected", "false");
+      a.role = "option";
+      a.ariaSelected = false;
       a.href = h.anchor ? h.url + "#" + h.anchor : h.url;
       var ex = el("span", "search-hit-excerpt");
       ex.append(excerpt(h.text, cur.ranked.words));
@@ -477,12 +430,12 @@
     // The best result's chunk is asked for alone, and the others once its row is shown:
     // requests sent together share the connection limit and the browser's time, and sending
     // them takes the main thread's, while the first row is what the reader waits for.
-    var shown = hit(ids[0], m).then((h) => {
+    var shown = hit(ids[0], m).then(h => {
       if (live()) append(h);
     });
-    var rest = shown.then(null, () => {}).then(() => ids.slice(1).map((id) => hit(id, m)));
+    var rest = shown.then(null, () => {}).then(() => ids.slice(1).map(id => hit(id, m)));
     ids.slice(1).forEach((_, k) => {
-      shown = shown.then(() => rest).then((r) => r[k]).then((h) => {
+      shown = shown.then(() => rest).then(r => r[k]).then(h => {
         if (live()) append(h);
       });
     });
@@ -503,16 +456,16 @@
     showMore(cur).then(() => {
       if (cur !== current) return;
       input.focus();
-      setActive(Array.prototype.findIndex.call(options(), (o) => o.id === firstNew));
+      setActive(Array.prototype.findIndex.call(options(), o => o.id === firstNew));
     });
   }
   more.addEventListener("click", nextPage);
 
   var pending = 0;
   function run() {
-    var query = input.value;
-    var ticket = ++pending;
-    rank(query).then((ranked) => {
+    var query = input.value,
+      ticket = ++pending;
+    rank(query).then(ranked => {
       if (ticket === pending) return show(ranked, query, ticket);
     }).catch(() => {
       if (ticket !== pending) return;
@@ -528,7 +481,7 @@
   function unavailable() { status.textContent = "Search is not available: the index could not be loaded."; }
 
   input.addEventListener("input", run);
-  input.addEventListener("keydown", (e) => {
+  input.addEventListener("keydown", e => {
     if (e.key === "ArrowDown") {
       e.preventDefault();
       // Past the last result, the next page when there is one.
@@ -537,8 +490,8 @@
     }
     else if (e.key === "ArrowUp") { e.preventDefault(); setActive(active - 1); }
     else if (e.key === "Enter") {
-      var opts = options();
-      var target = opts[active >= 0 ? active : 0];
+      var opts = options(),
+        target = opts[active >= 0 ? active : 0];
       if (target) { e.preventDefault(); close(); location.href = target.href; }
     }
   });

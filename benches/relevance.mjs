@@ -22,7 +22,8 @@
 //            letter: dropped, swapped with the one before, or replaced by the next letter of
 //            the alphabet, in turn.
 //   multi    each page with a heading: the title's longest word and the longest word of the
-//            page's first heading that is not that word, as two words.
+//            page's first heading that is not that word, as two words, when no other page has
+//            the one in its title and the other in a heading (else no one page is meant).
 // The page each should find is the page they came from. Every class is cut to at most N queries
 // (default 300), evenly spaced in site order. "first": the first result is on that page;
 // "top 3": the page is among the first three pages in the results.
@@ -112,8 +113,14 @@ for (const p of pages.values()) {
   }
   const tw = longest(words(p.title));
   const first = p.headings.map((h) => longest(words(h).filter((w) => w !== tw))).find((w) => w);
-  if (tw && first) classes.multi.push({ q: `${tw} ${first}`, url: p.url });
+  if (tw && first) classes.multi.push({ q: `${tw} ${first}`, url: p.url, tw, hw: first });
 }
+const pairs = new Map();
+for (const p of pages.values()) {
+  const hws = new Set(p.headings.flatMap(words));
+  for (const tw of new Set(words(p.title))) for (const hw of hws) pairs.set(`${tw} ${hw}`, (pairs.get(`${tw} ${hw}`) || 0) + 1);
+}
+classes.multi = classes.multi.filter((c) => pairs.get(`${c.tw} ${c.hw}`) === 1);
 const lines = new Map();
 for (const f of await readdir(path.join(site, 'search', 't'))) {
   const text = await readFile(path.join(site, 'search', 't', f), 'utf8');

@@ -18,13 +18,13 @@
   // Ranked results kept per query, and how many are shown at once: each shown result may cost
   // a chunk request, and a browser opens about six connections to a host at a time, so a page
   // of five arrives in one round of requests (Pagefind shows five at first for the same reason).
-  var MAX_RESULTS = 50,
+  var MAX = 50,
     PAGE = 5,
-    MAX_TERMS = 8;
+    TERMS = 8;
   // A match's quality by kind: the word, its stem, a word it starts (the last word as typed),
   // a word its light stem starts, a word one edit away (a typo).
-  var STEM = 0.85,
-    TYPO = 0.3;
+  var TYPO = 0.3,
+    max = Math.max;
 
   // Scripts written without spaces between words (src/search.rs, is_cjk).
   var CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/;
@@ -36,15 +36,11 @@
     for (var ch of text) {
       if (ch.codePointAt(0) < 0x250) ch = ch.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
       for (var c of ch) {
-        if (CJK.test(c)) {
+        if (/[\p{L}\p{N}]/u.test(c) && !CJK.test(c)) word += c.toLowerCase();
+        else {
           if (word) out.push(word);
           word = "";
-          out.push(c);
-        } else if (/[\p{L}\p{N}]/u.test(c)) {
-          word += c.toLowerCase();
-        } else if (word) {
-          out.push(word);
-          word = "";
+          if (CJK.test(c)) out.push(c);
         }
       }
     }
@@ -82,13 +78,13 @@
       return as === "json" ? r.json() : r.text();
     });
     cache.set(key, p);
-    p.catch(() => { cache.delete(key); });
+    p.catch(() => cache.delete(key));
     return p;
   }
 
   function shard(name) { return get(root + "t/x" + name + ".txt", shards, name, "text"); }
 
-  function loadMeta() {
+  function load() {
     meta = meta || fetch(root + "meta.json").then(r => {
       if (!r.ok) throw new Error("no index");
       return r.json();
@@ -99,14 +95,12 @@
       // sections per page (src/search.rs, page_runs): a page's title is on its first section.
       m.page = new Uint32Array(m.sections);
       m.start = [];
-      for (var i = 0, id = 0, n = 0; i < m.pages.length; i++) {
-        n += parseInt(m.pages[i], 36);
-        if (m.pages[i] !== "z") {
-          m.page.fill(m.start.length, id, id + n);
-          m.start.push(id);
-          id += n;
-          n = 0;
-        }
+      var id = 0,
+        n = 0;
+      // A page's number is its place in m.start; "z" is 35 sections and more to come.
+      for (var c of m.pages) {
+        n += parseInt(c, 36);
+        if (c < "z") m.page.fill(m.start.push(id) - 1, id, id += n), n = 0;
       }
       m.stopSet = new Set(m.stop || []);
       // A small site's index is one shard and one chunk: fetch them now, and every query is
@@ -153,7 +147,7 @@
       w = line.slice(0, a),
       spec = line.slice(a + 1, b),
       stem = spec === "" ? w : /^[0-9]+$/.test(spec) ? w.slice(0, +spec) : spec;
-    return { w: w, stem: stem, postings: line.slice(b + 1) };
+    return { w: w, stem: stem, post: line.slice(b + 1) };
   }
 
   // Whether `b` is one edit (a letter changed, added, dropped, or two swapped) from `a`, which
@@ -172,30 +166,30 @@
   // word, its stem, a prefix (the last word, as it is typed), then a word one edit away.
   function matchTerm(term, text, isLast, m) {
     var hits = new Map(), exactLine = linesFrom(text, term + " ", 1)[0], exact = exactLine && parse(exactLine),
-      stem = exact && exact.stem, stripped = lightStem(term), prefixMode = (isLast || !exact) && term.length > 1,
+      stem = exact && exact.stem, cut = lightStem(term), typing = (isLast || !exact) && term.length > 1,
       scan = [], matched = [], df = 0;
     // One scan covers every kind of match: words sharing a stem share its start (less its last
     // letter: "happy" and "happiness" stem to "happi").
-    if (stem) scan.push(stem.slice(0, Math.max(2, stem.length - 1)));
-    if (prefixMode) scan.push(term);
-    if (!exact && stripped !== term) scan.push(stripped);
+    if (stem) scan.push(stem.slice(0, max(2, stem.length - 1)));
+    if (typing) scan.push(term);
+    if (!exact && cut !== term) scan.push(cut);
     if (exact) scan.push(term);
     scan.sort((a, b) => a.length - b.length);
     // Postings (src/search.rs, encode_into): a base-36 section id, then A-I (body level), J-S
     // and a place (heading, body level) or T and a place (the page's title).
-    function add(postings, q) {
-      df = Math.max(df, postings.length / 4);
-      for (var i = 0, id = 0, c, a, f; i < postings.length; i++) {
-        c = postings.charCodeAt(i);
+    function add(post, q) {
+      df = max(df, post.length / 4);
+      for (var i = 0, id = 0, c, a, f; i < post.length; i++) {
+        c = post.charCodeAt(i);
         if (c < 65 || c > 84) {
           id = id * 36 + (c < 58 ? c - 48 : c - 87);
           continue;
         }
         hits.set(id, a = hits.get(id) || [0, 0, 0, 0, 0, 0]);
         f = c > 83 ? 0 : 2;
-        if (c > 73 && q > a[f]) a[f] = q, a[f + 1] = postings.charCodeAt(i + 1) - 48;
+        if (c > 73 && q > a[f]) a[f] = q, a[f + 1] = post.charCodeAt(i + 1) - 48;
         if (c > 73) i++;
-        if (c < 84 && (c = c < 74 ? c - 64 : c - 74)) a[4] = Math.max(a[4], q * c), a[5] = Math.max(a[5], q);
+        if (c < 84 && (c = c < 74 ? c - 64 : c - 74)) a[4] = max(a[4], q * c), a[5] = max(a[5], q);
         id = 0;
       }
     }
@@ -205,11 +199,11 @@
         w = e.w,
         q = 0;
       if (w === term) q = 1;
-      else if (stem && e.stem === stem) q = STEM;
-      else if (prefixMode && w.startsWith(term)) q = 0.6;
-      else if (!exact && stripped !== term && w.startsWith(stripped)) q = 0.5;
+      else if (stem && e.stem === stem) q = 0.85;
+      else if (typing && w.startsWith(term)) q = 0.6;
+      else if (!exact && cut !== term && w.startsWith(cut)) q = 0.5;
       if (q) {
-        add(e.postings, q);
+        add(e.post, q);
         matched.push(w);
       }
     }
@@ -221,7 +215,7 @@
       if (nl < 0) nl = text.length;
       w = Math.abs(sp - at - term.length) < 2 && text.slice(at, sp);
       if (w && !matched.includes(w) && oneEdit(term, w)) {
-        add(parse(text.slice(at, nl)).postings, TYPO);
+        add(parse(text.slice(at, nl)).post, TYPO);
         matched.push(w);
       }
     }
@@ -232,49 +226,49 @@
 
   // The best sections for a query, and the words to mark in their excerpts.
   function rank(query) {
-    return loadMeta().then(m => {
-      var qterms = terms(query.slice(0, 200)).filter(t => !m.stopSet.has(t)).slice(0, MAX_TERMS);
-      if (!qterms.length) return { ids: [], words: [], m: m, found: 0 };
-      var needed = qterms.map(t => {
+    return load().then(m => {
+      var qs = terms(query.slice(0, 200)).filter(t => !m.stopSet.has(t)).slice(0, TERMS);
+      if (!qs.length) return { ids: [], words: [], m: m, found: 0 };
+      var needed = qs.map(t => {
         var name = shardOf(t, m);
-        return name === null ? Promise.resolve("") : shard(name);
+        return name === null ? "" : shard(name);
       });
-      return Promise.all(needed).then(loaded => combine(qterms, loaded, m));
+      return Promise.all(needed).then(loaded => combine(qs, loaded, m));
     });
   }
 
-  // The ranking of `qterms` given the text of each one's shard (formula: ARCHITECTURE.md,
+  // The ranking of `qs` given the text of each one's shard (formula: ARCHITECTURE.md,
   // "search"). Each section gets one number that orders, most significant first: query words
-  // matched, matched without a typo, where they all are (exact title, title phrase, title, heading
-  // phrase, heading, body, spread), how short that field is, the page's own first section, words
+  // matched, matched without a typo, where they all are (exact title, title phrase, title,
+  // heading, body, spread), how short that field is, the page's own first section, words
   // matched as typed (not by stem or prefix), then a BM25-like sum; ties in site order.
-  function combine(qterms, loaded, m) {
-    var n = qterms.length, per = qterms.map((t, i) => matchTerm(t, loaded[i], i === n - 1, m)),
+  function combine(qs, loaded, m) {
+    var n = qs.length, per = qs.map((t, i) => matchTerm(t, loaded[i], i === n - 1, m)),
       keys = new Map(), none = [0, 0, 0, 0, 0, 0], best = [], top = [], seen = new Map(), words = [];
     per.forEach(r => {
       words = words.concat(r.words.slice(0, 20));
       r.hits.forEach((_, id) => {
         if (keys.has(id)) return;
         var first = m.start[m.page[id]], got = 0, clean = 0, exact = 0, inT = 0, inH = 0, inB = 0, sum = 0,
-          tRun = 1, hRun = 1, tWord = 1, tAt = -1, hAt = -1, tLen, hLen, tier;
+          tRun = 1, tAt = -1, tLen, hLen, tier;
         per.forEach(r => {
-          var a = r.hits.get(id) || none, t = r.hits.get(first) || none, q = Math.max(t[0], a[2], a[5]);
+          var a = r.hits.get(id) || none, t = r.hits.get(first) || none, q = max(t[0], a[2], a[5]);
           got += q > 0;
           clean += q > TYPO;
           exact += q === 1;
-          if (t[0]) inT++, tRun &= t[1] >> 3 === tAt + 1, tWord &= t[0] >= STEM, tAt = t[1] >> 3, tLen = (t[1] & 7) + 1;
-          if (a[2]) inH++, hRun &= a[3] >> 3 === hAt + 1, hAt = a[3] >> 3, hLen = (a[3] & 7) + 1;
+          if (t[0]) inT++, tRun &= t[1] >> 3 === tAt + 1, tAt = t[1] >> 3, tLen = (t[1] & 7) + 1;
+          if (a[2]) inH++, hLen = (a[3] & 7) + 1;
           inB += a[5] > 0;
           sum += r.idf * (3 * t[0] + 2 * a[2] + a[4] / 4);
         });
-        tier = inT === n ? (tRun && tWord && tLen === n ? 7 : tRun ? 6 : 5) : inH === n ? 3 + hRun : inB === n ? 2 : 1;
+        tier = inT === n ? (tRun && tLen === n ? 7 : tRun ? 6 : 5) : inH === n ? 3 : inB === n ? 2 : 1;
         keys.set(id, (((((got * 9 + clean) * 8 + tier) * 9 + (tier > 4 ? 8 - tLen : tier > 2 ? 8 - hLen : 0)) * 2 +
           (tier > 4 && id === first)) * 9 + exact) * 1e5 + Math.min(sum, 99) * 1e3);
       });
     });
-    // The keys sorted natively, then only those at or above the best MAX_RESULTS * 4 sorted by
+    // The keys sorted natively, then only those at or above the best MAX * 4 sorted by
     // a comparator (ties by site order): a comparator over every match took milliseconds.
-    var sorted = Float64Array.from(keys.values()).sort(), floor = sorted[Math.max(0, sorted.length - MAX_RESULTS * 4)];
+    var sorted = Float64Array.from(keys.values()).sort(), floor = sorted[max(0, sorted.length - MAX * 4)];
     keys.forEach((k, id) => { if (k >= floor) best.push(id); });
     // At most two sections of a page among the first page of results; the others follow.
     best.sort((a, b) => keys.get(b) - keys.get(a) || a - b).forEach(id => {
@@ -282,7 +276,7 @@
       if (top.length < PAGE && k < 2) top.push(id);
       seen.set(p, k + 1);
     });
-    return { ids: top.concat(best.filter(id => !top.includes(id))).slice(0, MAX_RESULTS), words: words, m: m, found: keys.size };
+    return { ids: top.concat(best.filter(id => !top.includes(id))).slice(0, MAX), words: words, m: m, found: keys.size };
   }
 
   // A result's row, from its chunk: page title and URL, heading, anchor, excerpt text.
@@ -319,7 +313,7 @@
       var at = folded.indexOf(w);
       if (at >= 0 && (first < 0 || at < first)) first = at;
     });
-    var start = Math.max(0, first - 60),
+    var start = max(0, first - 60),
       end = Math.min(text.length, start + 180),
       frag = document.createDocumentFragment();
     if (start > 0) frag.append("…");
@@ -345,7 +339,7 @@
 
   var active = -1;
   function options() { return list.querySelectorAll("[role=option]"); }
-  function setActive(i) {
+  function pick(i) {
     var opts = options();
     if (!opts.length) { active = -1; input.removeAttribute("aria-activedescendant"); return; }
     active = (i + opts.length) % opts.length;
@@ -361,7 +355,7 @@
   }
 
   // `count` results found, `shown` of them in the list (all when not given).
-  function announce(count, query, shown) {
+  function say(count, query, shown) {
     input.ariaExpanded = !!count;
     var found = count + " result" + (count === 1 ? "" : "s");
     if (shown !== undefined && shown < count) found = "Showing " + shown + " of " + found;
@@ -386,12 +380,12 @@
   // The query whose results are shown: its ranking, how many rows are in the list, its groups.
   var current = null;
 
-  // Shows the first page of ranked sections, grouped by page.
-  function show(ranked, query, ticket) {
+  // Shows the first page of res sections, grouped by page.
+  function show(res, query, turn) {
     clear();
     more.hidden = true;
-    current = { ranked: ranked, query: query, ticket: ticket, shown: 0, groups: new Map(), n: 0 };
-    if (!ranked.ids.length) return Promise.resolve(announce(0, query));
+    current = { res: res, query: query, turn: turn, shown: 0, groups: new Map(), n: 0 };
+    if (!res.ids.length) return Promise.resolve(say(0, query));
     input.ariaExpanded = true;
     return showMore(current);
   }
@@ -399,10 +393,10 @@
   // Appends the next page of `cur`'s results as their rows arrive, in rank order (a row waits
   // for those above it): the best result appears before the last chunk is in.
   function showMore(cur) {
-    var ids = cur.ranked.ids.slice(cur.shown, cur.shown + PAGE);
+    var ids = cur.res.ids.slice(cur.shown, cur.shown + PAGE);
     cur.shown += ids.length;
     more.hidden = true;
-    var live = () => cur === current && cur.ticket === pending;
+    var live = () => cur === current && cur.turn === tick;
     function append(h) {
       var group = cur.groups.get(h.url);
       if (!group) {
@@ -421,12 +415,12 @@
       a.ariaSelected = false;
       a.href = h.anchor ? h.url + "#" + h.anchor : h.url;
       var ex = el("span", "search-hit-excerpt");
-      ex.append(excerpt(h.text, cur.ranked.words));
+      ex.append(excerpt(h.text, cur.res.words));
       a.append(el("span", "search-hit-heading", h.heading || h.title), ex);
       a.addEventListener("click", close);
       group.append(a);
     }
-    var m = cur.ranked.m;
+    var m = cur.res.m;
     // The best result's chunk is asked for alone, and the others once its row is shown:
     // requests sent together share the connection limit and the browser's time, and sending
     // them takes the main thread's, while the first row is what the reader waits for.
@@ -441,8 +435,8 @@
     });
     return shown.then(() => {
       if (!live()) return;
-      announce(cur.ranked.found, cur.query, cur.shown);
-      more.hidden = cur.shown >= cur.ranked.ids.length;
+      say(cur.res.found, cur.query, cur.shown);
+      more.hidden = cur.shown >= cur.res.ids.length;
     });
   }
 
@@ -456,21 +450,21 @@
     showMore(cur).then(() => {
       if (cur !== current) return;
       input.focus();
-      setActive(Array.prototype.findIndex.call(options(), o => o.id === firstNew));
+      pick(Array.prototype.findIndex.call(options(), o => o.id === firstNew));
     });
   }
   more.addEventListener("click", nextPage);
 
-  var pending = 0;
+  var tick = 0;
   function run() {
     var query = input.value,
-      ticket = ++pending;
-    rank(query).then(ranked => {
-      if (ticket === pending) return show(ranked, query, ticket);
+      turn = ++tick;
+    rank(query).then(res => {
+      if (turn === tick) return show(res, query, turn);
     }).catch(() => {
-      if (ticket !== pending) return;
+      if (turn !== tick) return;
       clear();
-      unavailable();
+      broken();
     });
   }
 
@@ -478,7 +472,7 @@
     if (dialog.open) dialog.close();
   }
 
-  function unavailable() { status.textContent = "Search is not available: the index could not be loaded."; }
+  function broken() { status.textContent = "Search is not available: the index could not be loaded."; }
 
   input.addEventListener("input", run);
   input.addEventListener("keydown", e => {
@@ -486,9 +480,9 @@
       e.preventDefault();
       // Past the last result, the next page when there is one.
       if (active === options().length - 1 && !more.hidden) nextPage();
-      else setActive(active + 1);
+      else pick(active + 1);
     }
-    else if (e.key === "ArrowUp") { e.preventDefault(); setActive(active - 1); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); pick(active - 1); }
     else if (e.key === "Enter") {
       var opts = options(),
         target = opts[active >= 0 ? active : 0];
@@ -496,8 +490,8 @@
     }
   });
   // Opened again later: fetch the index meta early (it may have failed before).
-  dialog.addEventListener("docsite:open", () => { loadMeta().catch(unavailable); });
+  dialog.addEventListener("docsite:open", () => { load().catch(broken); });
   // This file loads while the dialog is open and the reader may already have typed.
-  loadMeta().catch(unavailable);
+  load().catch(broken);
   if (input.value) run();
 })();

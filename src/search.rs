@@ -571,7 +571,7 @@ impl Postings {
     /// A list that keeps many title and heading postings stays long after a cut, so it is cut
     /// once every 1,024 postings, not at every one.
     fn push(list: &mut List, posting: (u32, u32)) {
-        if list.len() >= 4 * MAX_POSTINGS && list.len() % 1024 == 0 {
+        if list.len() >= 4 * MAX_POSTINGS && list.len().is_multiple_of(1024) {
             prune(list);
         }
         list.push(posting);

@@ -240,7 +240,7 @@
   // The ranking of `qs` given the text of each one's shard (formula: ARCHITECTURE.md,
   // "search"). Each section gets one number that orders, most significant first: query words
   // matched, matched without a typo, where they all are (exact title, title phrase, title,
-  // heading, body, spread), how short that field is, the page's own first section, words
+  // heading, elsewhere), how short that field is, the page's own first section, words
   // matched as typed (not by stem or prefix), then a BM25-like sum; ties in site order.
   function combine(qs, loaded, m) {
     var n = qs.length, per = qs.map((t, i) => matchTerm(t, loaded[i], i === n - 1, m)),
@@ -249,7 +249,7 @@
       words = words.concat(r.words.slice(0, 20));
       r.hits.forEach((_, id) => {
         if (keys.has(id)) return;
-        var first = m.start[m.page[id]], got = 0, clean = 0, exact = 0, inT = 0, inH = 0, inB = 0, sum = 0,
+        var first = m.start[m.page[id]], got = 0, clean = 0, exact = 0, inT = 0, inH = 0, sum = 0,
           tRun = 1, tAt = -1, tLen, hLen, tier;
         per.forEach(r => {
           var a = r.hits.get(id) || none, t = r.hits.get(first) || none, q = max(t[0], a[2], a[5]);
@@ -258,10 +258,9 @@
           exact += q === 1;
           if (t[0]) inT++, tRun &= t[1] >> 3 === tAt + 1, tAt = t[1] >> 3, tLen = (t[1] & 7) + 1;
           if (a[2]) inH++, hLen = (a[3] & 7) + 1;
-          inB += a[5] > 0;
           sum += r.idf * (3 * t[0] + 2 * a[2] + a[4] / 4);
         });
-        tier = inT === n ? (tRun && tLen === n ? 7 : tRun ? 6 : 5) : inH === n ? 3 : inB === n ? 2 : 1;
+        tier = inT === n ? (tRun && tLen === n ? 7 : tRun ? 6 : 5) : inH === n ? 3 : 1;
         keys.set(id, (((((got * 9 + clean) * 8 + tier) * 9 + (tier > 4 ? 8 - tLen : tier > 2 ? 8 - hLen : 0)) * 2 +
           (tier > 4 && id === first)) * 9 + exact) * 1e5 + Math.min(sum, 99) * 1e3);
       });

@@ -5,7 +5,8 @@
 //! - `search/meta.json`: the format version, how many sections a chunk holds, the stop words and
 //!   the list of term shards that exist;
 //! - `search/t/x<hex of a prefix>.txt`: the terms starting with that prefix, one line each, sorted
-//!   — `term stem postings`, the postings best first, at most [`MAX_POSTINGS`]. A small site has
+//!   — `term stem postings`, the postings best first: its title and heading ones, and at most
+//!   [`MAX_POSTINGS`] more. A small site has
 //!   one shard (prefix ``); a prefix whose terms pass [`SHARD_BYTES`] is split by one more
 //!   character, and its own shard then keeps the term equal to it and a summary of its most common
 //!   longer terms. The browser fetches the shard of the longest listed prefix of each query word;
@@ -45,9 +46,31 @@ fn chunk_size(sections: usize) -> usize {
         CHUNK
     }
 }
-/// Postings kept per term, best first: a term on every page of a 10,000-page site must not make
-/// its shard megabytes.
+/// Body-only postings kept per term, best first: a term on every page of a 10,000-page site must
+/// not make its shard megabytes.
 pub const MAX_POSTINGS: usize = 300;
+/// Title and heading postings kept per term besides those: every one, up to this many. Ranking
+/// by title needs the page's own title posting even for a word in hundreds of titles (on the
+/// 10,000-page corpus, 716 titles have "backing" and 3,631 headings "advanced"); a cap of 300
+/// for all put the page first for 62% of its title queries.
+pub const MAX_FIELD_POSTINGS: usize = 4000;
+
+/// How many of `list`'s postings to keep: the title and heading ones (up to
+/// [`MAX_FIELD_POSTINGS`]) and [`MAX_POSTINGS`] more. They sort first, so this is a prefix of
+/// the list sorted best first.
+fn keep(list: &[(u32, u32)]) -> usize {
+    let fields = list.iter().filter(|p| p.1 >= field::HEADING).count();
+    MAX_POSTINGS + fields.min(MAX_FIELD_POSTINGS)
+}
+
+/// Cuts `list` to its best [`keep`] postings.
+fn prune(list: &mut List) {
+    let n = keep(list);
+    if list.len() > n {
+        list.select_nth_unstable_by(n, best_first);
+        list.truncate(n);
+    }
+}
 /// Characters of section text kept for excerpts: about two lines of a result. Matches further
 /// into a section show its start instead, which keeps a small site's whole index under 50 KB.
 const TEXT_CHARS: usize = 150;
@@ -59,7 +82,7 @@ pub const STOP_WORDS: &[&str] = &[
     "was", "will", "with", "you", "your",
 ];
 /// The index format, checked by `search.js`.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Whether `w` is a stop word: one `match`, which compiles to a length switch and a compare,
 /// because this runs for every word of the site.
@@ -222,6 +245,7 @@ struct Meta<'a> {
     version: u32,
     chunk: usize,
     sections: usize,
+    pages: &'a str,
     stop: &'a [&'a str],
     shards: &'a [String],
 }
@@ -339,6 +363,9 @@ fn generate(sources: &[Source], emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
             text: &s.text,
         }
     };
+    let first = |i: usize| i == 0 || rows[i - 1].0 != rows[i].0;
+    let pages = page_runs(&rows, |a, b| a.0 == b.0);
+    let avg = average_bytes((0..rows.len()).map(|i| row(i).text.len()));
     let (postings, mut errors) = rayon::join(
         || {
             // A few long runs rather than rayon's many small ones: every merge re-interns the
@@ -355,7 +382,8 @@ fn generate(sources: &[Source], emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
                             break;
                         }
                         let r = row(i);
-                        acc.add(i as u32, r.title, r.heading, r.text);
+                        let title = first(i).then_some(r.title);
+                        acc.add(i as u32, title, r.heading, r.text, avg);
                     }
                     acc
                 })
@@ -364,14 +392,90 @@ fn generate(sources: &[Source], emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
         || chunk_files(rows.len(), &row, emit, cancel),
     );
     if !cancelled() {
-        errors.extend(term_files(postings, rows.len(), emit, cancel));
+        errors.extend(term_files(postings, rows.len(), &pages, emit, cancel));
     }
     errors
 }
 
-/// One term's postings. Most terms of a large site occur once (identifiers, numbers), so one
-/// posting is stored inline.
-type List = SmallVec<[(u32, f32); 1]>;
+/// The mean of `lengths` (at least 1): a section's text length is weighed against it.
+fn average_bytes(lengths: impl Iterator<Item = usize>) -> f32 {
+    let (sum, n) = lengths.fold((0usize, 0usize), |(s, n), l| (s + l, n + 1));
+    (sum as f32 / n.max(1) as f32).max(1.0)
+}
+
+/// How many sections each page has, in order, written so the browser can tell a section's page
+/// before it fetches any row (it keeps at most two of a page among the first results): one
+/// base-36 digit per page, a run of 35 or more as `z` followed by the rest.
+fn page_runs<T>(rows: &[T], same: impl Fn(&T, &T) -> bool) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = String::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let mut j = i + 1;
+        while j < rows.len() && same(&rows[i], &rows[j]) {
+            j += 1;
+        }
+        let mut n = j - i;
+        while n >= 35 {
+            out.push('z');
+            n -= 35;
+        }
+        out.push(DIGITS[n] as char);
+        i = j;
+    }
+    out
+}
+
+/// One term's postings: (section, [`Field`]s packed in a `u32`). Most terms of a large site
+/// occur once (identifiers, numbers), so one posting is stored inline.
+type List = SmallVec<[(u32, u32); 1]>;
+
+/// Where a term occurs in a section, packed in a posting's `u32` so that a larger number is a
+/// better match (the order that keeps a term's best postings, see [`keep`]): a title posting (only on
+/// a page's first section) above a heading, the shorter field above the longer, then the body's
+/// level. While a section's text is being read, the low bits count the term instead.
+mod field {
+    /// The term is in the page's title (this posting is the page's, on its first section).
+    pub(super) const TITLE: u32 = 1 << 31;
+    /// The term is in the section's heading.
+    pub(super) const HEADING: u32 = 1 << 30;
+    /// Bits 27–29: 7 less (the field's terms - 1), so a shorter title or heading sorts first.
+    pub(super) const FIT_SHIFT: u32 = 27;
+    /// Bits 16–19: the body's level, 0 (not in the body) to 9.
+    pub(super) const LEVEL_SHIFT: u32 = 16;
+    /// Bits 0–2: the term's place among its field's terms (stop words skipped), at most 7.
+    pub(super) const POS_MASK: u32 = 7;
+
+    /// A title or heading posting for the term at `pos` in a field of `len` terms.
+    pub(super) fn place(pos: usize, len: usize) -> u32 {
+        let fit = 7 - (len.clamp(1, 8) as u32 - 1);
+        (fit << FIT_SHIFT) | pos.min(7) as u32
+    }
+
+    /// (place, length) of a title or heading posting, as [`place`] took them (clamped).
+    pub(super) fn unplace(v: u32) -> (u32, u32) {
+        (v & POS_MASK, 8 - ((v >> FIT_SHIFT) & 7))
+    }
+
+    /// The body's level of a posting.
+    pub(super) fn level(v: u32) -> u32 {
+        (v >> LEVEL_SHIFT) & 15
+    }
+}
+
+/// BM25's term-frequency saturation: the k1 and b of the usual formula. A body word's weight is
+/// `tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avg))`, which approaches `K1 + 1` however often
+/// it repeats, so a long page does not win by repetition; it is stored as a level 1–9.
+const K1: f32 = 1.2;
+/// See [`K1`].
+const B: f32 = 0.75;
+
+/// The level 1–9 of a word found `tf` times in a text of `ratio` times the mean length.
+fn body_level(tf: u32, ratio: f32) -> u32 {
+    let tf = tf as f32;
+    let saturated = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * ratio));
+    ((saturated / (K1 + 1.0) * 9.0).round() as u32).clamp(1, 9)
+}
 
 /// term → its postings (section, weight), terms interned so a word seen again costs a lookup,
 /// not an allocation. Terms of up to 16 bytes (nearly all) are keyed by their bytes packed in a
@@ -443,58 +547,83 @@ impl Postings {
         id
     }
 
-    /// Adds `weight` for `term` in `section`; returns whether that was the term's first time in
-    /// the section. Sections are added one after another, so the list's last entry is the only
-    /// one that can be this section's.
-    fn bump(&mut self, term: &str, section: u32, weight: f32) -> Option<u32> {
+    /// Counts `term` once more in `section`'s text; returns the term's id when that was its
+    /// first time in the section. Sections are added one after another, so the list's last
+    /// entry is the only one that can be this section's.
+    fn count(&mut self, term: &str, section: u32) -> Option<u32> {
         let id = self.id(term);
         let list = &mut self.lists[id as usize];
         match list.last_mut() {
             Some(last) if last.0 == section => {
-                last.1 += weight;
+                last.1 = (last.1 + 1).min(u32::from(u16::MAX));
                 None
             }
             _ => {
-                // Only the best MAX_POSTINGS survive, and the best of a part are among the best
-                // of the whole (the order is total), so a long list can be cut as it grows:
-                // memory stays bounded by the number of distinct terms.
-                if list.len() >= 4 * MAX_POSTINGS {
-                    list.select_nth_unstable_by(MAX_POSTINGS, best_first);
-                    list.truncate(MAX_POSTINGS);
-                }
-                list.push((section, weight));
+                Self::push(list, (section, 1));
                 Some(id)
             }
         }
     }
 
-    /// Indexes one section. A word in the page title or the heading counts fully; in the text it
-    /// is diluted by the text's length, so a short section about a thing beats a long one that
-    /// mentions it.
-    fn add(&mut self, section: u32, title: &str, heading: &str, text: &str) {
-        let mut touched = std::mem::take(&mut self.touched);
-        touched.clear();
-        let mut count = 0usize;
+    /// Appends a posting. Only the best [`keep`] survive, and the best of a part are among
+    /// the best of the whole (the order is total), so a long list can be cut as it grows:
+    /// memory stays bounded by the number of distinct terms.
+    /// A list that keeps many title and heading postings stays long after a cut, so it is cut
+    /// once every 1,024 postings, not at every one.
+    fn push(list: &mut List, posting: (u32, u32)) {
+        if list.len() >= 4 * MAX_POSTINGS && list.len().is_multiple_of(1024) {
+            prune(list);
+        }
+        list.push(posting);
+    }
+
+    /// Marks the terms of a title or heading (`flag`) in `section`: the first place of each.
+    /// A title posting stays apart from the section's own, as the page's.
+    fn mark(&mut self, section: u32, text: &str, flag: u32) {
+        let mut words: SmallVec<[u32; 8]> = SmallVec::new();
         each_term(text, &mut |w| {
-            count += 1;
             if !is_stop(w) {
-                touched.extend(self.bump(w, section, 1.0));
+                words.push(self.id(w));
             }
         });
-        // Every entry for this section so far came from the text: dilute them all at once.
-        let scale = 1.0 / (count.max(1) as f32).sqrt();
+        for (pos, &id) in words.iter().enumerate() {
+            let bits = flag | field::place(pos, words.len());
+            let list = &mut self.lists[id as usize];
+            match list.last_mut() {
+                Some(last)
+                    if last.0 == section
+                        && (flag == field::HEADING) == (last.1 & field::TITLE == 0) =>
+                {
+                    if last.1 & flag == 0 {
+                        last.1 |= bits;
+                    }
+                }
+                _ => Self::push(list, (section, bits)),
+            }
+        }
+    }
+
+    /// Indexes one section: its text's words by how often they occur against its length
+    /// ([`body_level`]), its heading's, and the page's title when this is the page's first
+    /// section (`title`). `avg` is the mean text length in bytes.
+    fn add(&mut self, section: u32, title: Option<&str>, heading: &str, text: &str, avg: f32) {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
+        each_term(text, &mut |w| {
+            if !is_stop(w) {
+                touched.extend(self.count(w, section));
+            }
+        });
+        let ratio = text.len() as f32 / avg;
         for &id in &touched {
             if let Some(last) = self.lists[id as usize].last_mut() {
-                last.1 *= scale;
+                last.1 = body_level(last.1, ratio) << field::LEVEL_SHIFT;
             }
         }
         self.touched = touched;
-        for (text, weight) in [(title, 3.0), (heading, 4.0)] {
-            each_term(text, &mut |w| {
-                if !is_stop(w) {
-                    self.bump(w, section, weight);
-                }
-            });
+        self.mark(section, heading, field::HEADING);
+        if let Some(title) = title {
+            self.mark(section, title, field::TITLE);
         }
     }
 
@@ -513,8 +642,7 @@ impl Postings {
             let into_list = &mut into.lists[id as usize];
             into_list.extend(list);
             if into_list.len() >= 4 * MAX_POSTINGS {
-                into_list.select_nth_unstable_by(MAX_POSTINGS, best_first);
-                into_list.truncate(MAX_POSTINGS);
+                prune(into_list);
             }
         };
         for (key, from_id) in from.short {
@@ -543,9 +671,10 @@ impl Postings {
     }
 }
 
-/// Postings order: higher weight first, then lower section id, a total order.
-fn best_first(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
-    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+/// Postings order: the better match first (see [`field`]), then the lower section id, a total
+/// order.
+fn best_first(a: &(u32, u32), b: &(u32, u32)) -> std::cmp::Ordering {
+    b.1.cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
 /// The first [`TEXT_CHARS`] characters, what excerpts are made from, ending at a word's end
@@ -564,9 +693,18 @@ fn excerpt(text: &str) -> &str {
 /// The index files for these sections.
 pub fn index(all: &[Section]) -> Files {
     let mut postings = Postings::default();
+    let avg = average_bytes(all.iter().map(|s| s.text.len()));
     for (i, s) in all.iter().enumerate() {
-        postings.add(i as u32, &s.title, &s.heading, &s.text);
+        let first = i == 0 || all[i - 1].url != s.url;
+        postings.add(
+            i as u32,
+            first.then_some(&*s.title),
+            &s.heading,
+            &s.text,
+            avg,
+        );
     }
+    let pages = page_runs(all, |a, b| a.url == b.url);
     let row = |i: usize| {
         let s = &all[i];
         Row {
@@ -580,13 +718,19 @@ pub fn index(all: &[Section]) -> Files {
     let cancel = AtomicBool::new(false);
     collect(|emit| {
         let mut errors = chunk_files(all.len(), &row, emit, &cancel);
-        errors.extend(term_files(postings, all.len(), emit, &cancel));
+        errors.extend(term_files(postings, all.len(), &pages, emit, &cancel));
         errors
     })
 }
 
 /// The term shards (`search/t/x<hex>.txt`) and then `search/meta.json`, which lists them.
-fn term_files(postings: Postings, sections: usize, emit: Emit, cancel: &AtomicBool) -> Vec<Error> {
+fn term_files(
+    postings: Postings,
+    sections: usize,
+    pages: &str,
+    emit: Emit,
+    cancel: &AtomicBool,
+) -> Vec<Error> {
     use rayon::prelude::*;
     let mut terms = postings.into_terms();
     // Sorted, the terms sharing a prefix are neighbours: a shard is a range.
@@ -618,6 +762,7 @@ fn term_files(postings: Postings, sections: usize, emit: Emit, cancel: &AtomicBo
         version: VERSION,
         chunk: chunk_size(sections),
         sections,
+        pages,
         stop: STOP_WORDS,
         shards: &names,
     };
@@ -647,8 +792,7 @@ impl Line {
             None => std::str::from_utf8(&buf[..len]).unwrap_or_default(),
         };
         list.sort_unstable_by(best_first);
-        list.truncate(MAX_POSTINGS);
-        let top = list.first().map_or(1.0, |l| l.1).max(f32::MIN_POSITIVE);
+        list.truncate(keep(list));
         // The English stemmer only changes words of letters.
         let stem = if term.bytes().all(|b| b.is_ascii_lowercase()) {
             stemmer.stem(term)
@@ -666,7 +810,7 @@ impl Line {
             }
         }
         text.push(' ');
-        encode_into(&mut text, list, top);
+        encode_into(&mut text, list);
         Line {
             term_len: term.len(),
             text,
@@ -680,12 +824,22 @@ impl Line {
 
     /// The line with at most `n` postings (they are best first).
     fn cut(&self, n: usize) -> &str {
+        let bytes = self.text.as_bytes();
+        // Past the term and the stem: neither holds a space or a capital letter.
+        let mut i = self.term_len + 1;
+        i += bytes[i..].iter().position(|&b| b == b' ').unwrap_or(0) + 1;
         let mut seen = 0;
-        for (i, b) in self.text.bytes().enumerate() {
+        while i < bytes.len() {
+            let b = bytes[i];
+            i += 1;
             if b.is_ascii_uppercase() {
+                // A title or heading posting carries one more character: its place.
+                if b > b'I' {
+                    i += 1;
+                }
                 seen += 1;
                 if seen == n {
-                    return &self.text[..=i];
+                    return &self.text[..i.min(bytes.len())];
                 }
             }
         }
@@ -860,12 +1014,17 @@ fn chunk_files<'a>(
 }
 
 /// Appends postings as one string, self-delimiting: each is the section id in base 36
-/// (lowercase) followed by its score 1–9 as a capital `A`–`I`. Plain JSON arrays were twice the
-/// size.
-fn encode_into(out: &mut String, list: &[(u32, f32)], top: f32) {
+/// (lowercase), then
+/// - `A`–`I`: a body-only match, its level 1–9;
+/// - `J`–`S` and a place: a heading match and the body's level 0–9;
+/// - `T` and a place: a title match, the page's (on its first section);
+///
+/// where a place is one character, `'0'` + 8 x the term's place in the field (0–7) + the
+/// field's terms less one (0–7). Plain JSON arrays were twice the size.
+fn encode_into(out: &mut String, list: &[(u32, u32)]) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut digits = [0u8; 8];
-    for &(id, score) in list {
+    for &(id, v) in list {
         let mut n = id;
         let mut at = digits.len();
         loop {
@@ -877,8 +1036,18 @@ fn encode_into(out: &mut String, list: &[(u32, f32)], top: f32) {
             }
         }
         out.extend(digits[at..].iter().map(|&d| d as char));
-        let level = ((score / top) * 9.0).round().clamp(1.0, 9.0) as u8;
-        out.push((b'A' + level - 1) as char);
+        let level = field::level(v).min(9) as u8;
+        let head = if v & field::TITLE != 0 {
+            b'T'
+        } else if v & field::HEADING != 0 {
+            b'J' + level
+        } else {
+            out.push((b'A' + level.max(1) - 1) as char);
+            continue;
+        };
+        let (pos, len) = field::unplace(v);
+        out.push(head as char);
+        out.push((b'0' + (pos * 8 + len - 1) as u8) as char);
     }
 }
 
@@ -906,10 +1075,11 @@ mod tests {
         assert_eq!(hex("é"), "c3a9");
     }
 
+    /// A section of the page `title` (its URL made from the title).
     fn section(title: &str, heading: &str, text: &str) -> Section {
         Section {
             title: title.into(),
-            url: "/x/".into(),
+            url: format!("/{}/", title.to_lowercase()),
             heading: heading.into(),
             anchor: heading.to_lowercase(),
             text: text.into(),
@@ -926,8 +1096,74 @@ mod tests {
     #[test]
     fn postings_encode_compactly() {
         let mut out = String::new();
-        encode_into(&mut out, &[(1, 9.0), (36, 4.5), (0, 0.1)], 9.0);
-        assert_eq!(out, "1I10E0A");
+        let level = |l: u32| l << field::LEVEL_SHIFT;
+        encode_into(
+            &mut out,
+            &[
+                (1, level(9)),
+                (36, level(4)),
+                (0, level(0)),
+                (5, field::TITLE | field::place(1, 3)),
+                (7, field::HEADING | level(3) | field::place(0, 1)),
+                (8, field::HEADING | field::place(7, 12)),
+            ],
+        );
+        // Title: place 1 of 3 is '0' + 8 + 2; heading: 0 of 1 is '0'; 7 of 12 (as 8) is '0' + 63.
+        assert_eq!(out, "1I10D0A5T:7M08Jo");
+    }
+
+    #[test]
+    fn body_levels_saturate_and_weigh_length() {
+        assert_eq!(body_level(1, 1.0), 4);
+        assert!(body_level(3, 1.0) > body_level(1, 1.0));
+        // Repetition saturates: 50 times is not much more than 10.
+        assert!(body_level(50, 1.0) - body_level(10, 1.0) <= 1);
+        assert_eq!(body_level(1000, 1.0), 9);
+        // The same count in a text ten times as long weighs less.
+        assert!(body_level(2, 10.0) < body_level(2, 1.0));
+    }
+
+    #[test]
+    fn page_runs_count_each_pages_sections() {
+        let rows = [1, 1, 2, 3, 3, 3];
+        assert_eq!(page_runs(&rows, |a, b| a == b), "213");
+        let long: Vec<u32> = (0..40).map(|_| 7).chain([8]).collect();
+        assert_eq!(page_runs(&long, |a, b| a == b), "z51");
+        assert_eq!(page_runs::<u32>(&[], |a, b| a == b), "");
+    }
+
+    #[test]
+    fn titles_are_on_a_pages_first_section_and_headings_on_their_own() {
+        let all = vec![
+            section("Deploy with Docker", "", "Short page."),
+            section("Deploy with Docker", "Docker in Docker", "Nested docker."),
+            section("Tutorial", "", &"docker deploy ".repeat(40)),
+        ];
+        let files = index(&all);
+        let (_, postings) = lookup(&files, "docker").unwrap();
+        // The title's (place 1 of 2: '0' + 8 + 1), the heading's first place (0 of 2) with the
+        // body's level, then the tutorial's body.
+        assert!(postings.starts_with("0T9"), "{postings}");
+        assert!(
+            (b'J'..=b'S').any(|h| postings.contains(&format!("1{}1", h as char))),
+            "{postings}"
+        );
+        assert!(
+            postings.ends_with('I') || postings.ends_with('H'),
+            "{postings}"
+        );
+        assert_eq!(
+            postings.matches('T').count(),
+            1,
+            "one title posting: {postings}"
+        );
+        let meta = &files
+            .iter()
+            .find(|(p, _)| p == "search/meta.json")
+            .unwrap()
+            .1;
+        assert!(meta.contains("\"pages\":\"21\""), "{meta}");
+        assert!(meta.contains("\"version\":3"), "{meta}");
     }
 
     /// The line of `term` in the shard the browser would fetch for it: the longest listed
@@ -973,7 +1209,10 @@ mod tests {
         let files = index(&all);
         let (stem, postings) = lookup(&files, "verify").unwrap();
         assert_eq!(stem, "verifi", "a stem that is not a prefix is written out");
-        assert!(postings.starts_with("1I"), "the title match ranks first");
+        assert!(
+            postings.starts_with("1T1"),
+            "the title match ranks first: {postings}"
+        );
         assert_eq!(
             lookup(&files, "words").unwrap().0,
             "4",
@@ -983,7 +1222,8 @@ mod tests {
         assert_eq!(stem, "", "a term that is its own stem");
         assert_eq!(
             postings.chars().filter(char::is_ascii_uppercase).count(),
-            MAX_POSTINGS
+            MAX_POSTINGS,
+            "body-only postings are one capital each"
         );
         assert!(
             lookup(&files, "the").is_none(),

@@ -1,8 +1,8 @@
 /* docsite theme behaviour: theme toggle, mobile menu, search dialog, copy buttons, "On this page" highlight. */
 (() => {
   "use strict";
-  var d = document, root = d.documentElement, KEY = "docsite-theme";
-  var mq = window.matchMedia ? matchMedia("(prefers-color-scheme: dark)") : null;
+  var d = document, root = d.documentElement, KEY = "docsite-theme",
+    mq = window.matchMedia ? matchMedia("(prefers-color-scheme: dark)") : null;
   if (root.className.indexOf("js") < 0) root.classList.add("js");
 
   function listen(q, fn) {
@@ -20,7 +20,7 @@
     var dark = theme() === "dark";
     if (themeBtn) themeBtn.setAttribute("aria-pressed", dark ? "true" : "false");
     if (root.hasAttribute("data-theme")) {
-      d.querySelectorAll('meta[name="theme-color"]').forEach((m) => {
+      d.querySelectorAll('meta[name="theme-color"]').forEach(m => {
         m.setAttribute("content", dark ? "#0d1117" : "#ffffff");
       });
     }
@@ -39,10 +39,10 @@
   /* Mobile menu: below 768px the sidebar is a drawer behind the menu button. */
   var menuBtn = d.querySelector(".menu-btn"), side = d.getElementById("sidebar");
   if (menuBtn && side) {
-    var small = window.matchMedia ? matchMedia("(max-width: 767.98px)") : null;
-    var isOpen = () => root.classList.contains("nav-open");
-    var visible = (el) => el.getClientRects().length > 0;
-    var focusables = () => {
+    var small = window.matchMedia ? matchMedia("(max-width: 767.98px)") : null,
+      isOpen = () => root.classList.contains("nav-open"),
+      visible = el => el.getClientRects().length > 0,
+      focusables = () => {
       var els = side.querySelectorAll('a[href], summary, button, input, [tabindex]:not([tabindex="-1"])');
       return [menuBtn].concat(Array.prototype.filter.call(els, visible));
     };
@@ -50,15 +50,15 @@
       root.classList.toggle("nav-open", open);
       menuBtn.setAttribute("aria-expanded", open ? "true" : "false");
       if (open) {
-        var cur = side.querySelector('[aria-current="page"]'), f = focusables();
-        var target = cur && visible(cur) ? cur : (f[1] || menuBtn);
+        var cur = side.querySelector('[aria-current="page"]'), f = focusables(),
+          target = cur && visible(cur) ? cur : (f[1] || menuBtn);
         target.focus();
       } else if (restore) {
         menuBtn.focus();
       }
     };
     menuBtn.addEventListener("click", () => { setOpen(!isOpen(), true); });
-    d.addEventListener("keydown", (e) => {
+    d.addEventListener("keydown", e => {
       if (!isOpen()) return;
       if (e.key === "Escape" || e.key === "Esc") {
         e.preventDefault();
@@ -69,7 +69,7 @@
         f[i < 0 ? (e.shiftKey ? n - 1 : 0) : (i + (e.shiftKey ? n - 1 : 1)) % n].focus();
       }
     });
-    d.addEventListener("click", (e) => {
+    d.addEventListener("click", e => {
       if (!isOpen()) return;
       var inside = side.contains(e.target) || menuBtn.contains(e.target);
       if (!inside || (e.target.closest && e.target.closest("#sidebar a"))) setOpen(false, false);
@@ -81,8 +81,8 @@
      (search.js, its URL in data-script) loads on first use, so reading a page never costs it. */
   var dialog = d.getElementById("search-dialog"), sInput = d.getElementById("search-input");
   if (dialog && sInput && typeof dialog.showModal === "function") {
-    var opener = null, loaded = false;
-    var openSearch = () => {
+    var opener = null, loaded = false,
+      openSearch = () => {
       if (dialog.open) return;
       opener = d.activeElement;
       dialog.showModal();
@@ -103,10 +103,10 @@
     };
     var closeSearch = () => { if (dialog.open) dialog.close(); };
     dialog.addEventListener("close", () => { if (opener && opener.focus) opener.focus(); });
-    dialog.addEventListener("click", (e) => { if (e.target === dialog) closeSearch(); });
+    dialog.addEventListener("click", e => { if (e.target === dialog) closeSearch(); });
     dialog.querySelector("[data-search-close]").addEventListener("click", closeSearch);
-    d.querySelectorAll("[data-search-open]").forEach((b) => { b.addEventListener("click", openSearch); });
-    d.addEventListener("keydown", (e) => {
+    d.querySelectorAll("[data-search-open]").forEach(b => { b.addEventListener("click", openSearch); });
+    d.addEventListener("keydown", e => {
       var t = e.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
       // The search field would eat Escape (it clears itself); close the dialog instead.
       if (e.key === "Escape" && dialog.open) { e.preventDefault(); closeSearch(); }
@@ -123,7 +123,7 @@
     live.setAttribute("role", "status");
     live.setAttribute("aria-live", "polite");
     d.body.appendChild(live);
-    d.addEventListener("click", (e) => {
+    d.addEventListener("click", e => {
       var btn = e.target.closest && e.target.closest(".code-block .copy");
       if (!btn) return;
       var block = btn.closest(".code-block"), code = block && (block.querySelector("pre code") || block.querySelector("pre"));
@@ -145,7 +145,7 @@
   }
 
   /* Task-list checkboxes get the task text as their accessible name. */
-  d.querySelectorAll('.prose li > input[type="checkbox"]').forEach((box) => {
+  d.querySelectorAll('.prose li > input[type="checkbox"]').forEach(box => {
     if (box.hasAttribute("aria-label") || box.hasAttribute("aria-labelledby") || box.closest("label")) return;
     var text = "", n = box.nextSibling;
     for (; n && !(n.nodeType === 1 && /^(UL|OL)$/.test(n.nodeName)); n = n.nextSibling) text += n.textContent;
@@ -154,7 +154,7 @@
 
   /* Scrollable code blocks and tables must be reachable by keyboard. */
   function markScrollable() {
-    d.querySelectorAll(".prose pre, .prose table").forEach((el) => {
+    d.querySelectorAll(".prose pre, .prose table").forEach(el => {
       var scrolls = el.scrollWidth > el.clientWidth + 1;
       if (scrolls && !el.hasAttribute("tabindex")) {
         el.setAttribute("tabindex", "0");
@@ -176,20 +176,20 @@
   var tocLinks = d.querySelectorAll('.toc a[href^="#"]');
   if (tocLinks.length && "IntersectionObserver" in window) {
     var heads = [], byId = {}, seen = {}, active = null;
-    tocLinks.forEach((a) => {
+    tocLinks.forEach(a => {
       var id;
       try { id = decodeURIComponent(a.getAttribute("href").slice(1)); } catch (e) { return; }
       var h = d.getElementById(id);
       if (h) { heads.push(h); byId[id] = a; }
     });
-    var setActive = (a) => {
+    var setActive = a => {
       if (a === active) return;
       if (active) active.classList.remove("active");
       active = a;
       if (a) a.classList.add("active");
     };
-    var io = new IntersectionObserver((entries) => {
-      entries.forEach((en) => { seen[en.target.id] = en.isIntersecting; });
+    var io = new IntersectionObserver(entries => {
+      entries.forEach(en => { seen[en.target.id] = en.isIntersecting; });
       var i, pick = null;
       for (i = 0; i < heads.length; i++) if (seen[heads[i].id]) { pick = heads[i]; break; }
       if (!pick) {
@@ -197,6 +197,6 @@
       }
       setActive(pick ? byId[pick.id] : null);
     }, { rootMargin: "-64px 0px -65% 0px" });
-    heads.forEach((h) => { io.observe(h); });
+    heads.forEach(h => { io.observe(h); });
   }
 })();

@@ -5,20 +5,20 @@
   "use strict";
   var form = document.querySelector("form[data-verify]");
   if (!form) return;
-  var section = form.closest(".verify");
-  var result = document.getElementById("dsv-result");
-  var submit = form.querySelector(".verify-submit");
-  var callback = document.getElementById("dsv-callback_url");
-  var KEEP = ["instance_url", "display_name", "tenant", "client_id"];
-  var storeKey = "docsite-verify:" + location.pathname;
+  var section = form.closest(".verify"),
+    result = document.getElementById("dsv-result"),
+    submit = form.querySelector(".verify-submit"),
+    callback = document.getElementById("dsv-callback_url"),
+    KEEP = ["instance_url", "display_name", "tenant", "client_id"],
+    storeKey = "docsite-verify:" + location.pathname;
 
   callback.value = location.origin + "/oauth/callback";
   var https = section.querySelector("[data-verify-https]");
   if (https && location.protocol === "https:") https.hidden = true;
 
-  section.querySelector("[data-verify-copy]").addEventListener("click", (e) => {
-    var button = e.currentTarget;
-    var done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = "Copy"; }, 1500); };
+  section.querySelector("[data-verify-copy]").addEventListener("click", e => {
+    var button = e.currentTarget,
+      done = () => { button.textContent = "Copied"; setTimeout(() => { button.textContent = "Copy"; }, 1500); };
     if (navigator.clipboard) navigator.clipboard.writeText(callback.value).then(done, () => { callback.select(); });
     else { callback.select(); }
   });
@@ -26,14 +26,14 @@
   // Restore what the person typed before the round trip to the provider (never the secret).
   try {
     var kept = JSON.parse(sessionStorage.getItem(storeKey) || "{}");
-    KEEP.forEach((k) => { if (kept[k] && form.elements[k]) form.elements[k].value = kept[k]; });
+    KEEP.forEach(k => { if (kept[k] && form.elements[k]) form.elements[k].value = kept[k]; });
   } catch (e) { /* storage may be off; the defaults stay */ }
 
   function errorBox(field) { return document.getElementById("dsv-" + field + "-error") || document.getElementById("dsv-form-error"); }
 
   function clearErrors() {
-    form.querySelectorAll(".verify-error").forEach((p) => { p.hidden = true; p.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach((i) => { i.removeAttribute("aria-invalid"); });
+    form.querySelectorAll(".verify-error").forEach(p => { p.hidden = true; p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(i => { i.removeAttribute("aria-invalid"); });
   }
 
   function showError(field, message) {
@@ -48,20 +48,20 @@
   // Is the endpoint here? Asked when the person starts filling the form (not on load: on a
   // static host the probe's 404 would be a console error on every visit), so they learn it before
   // typing a secret.
-  var offline = section.querySelector("[data-verify-offline]");
-  var probed = null;
+  var offline = section.querySelector("[data-verify-offline]"),
+    probed = null;
   function probe() {
     probed = probed || fetch("/api/verify", { headers: { accept: "application/json" }, credentials: "same-origin" })
-      .then((r) => r.ok ? r.json() : Promise.reject(r.status))
-      .then((j) => { if (!j || !j.ready) throw new Error("not ready"); return true; })
+      .then(r => r.ok ? r.json() : Promise.reject(r.status))
+      .then(j => { if (!j || !j.ready) throw new Error("not ready"); return true; })
       .catch(() => { offline.hidden = false; submit.disabled = true; return false; });
     return probed;
   }
   form.addEventListener("focusin", probe, { once: true });
 
-  form.addEventListener("submit", (e) => {
+  form.addEventListener("submit", e => {
     e.preventDefault();
-    probe().then((ready) => { if (ready) send(); });
+    probe().then(ready => { if (ready) send(); });
   });
 
   function send() {
@@ -69,7 +69,7 @@
     var data = {};
     new FormData(form).forEach((v, k) => { if (k !== "callback_url") data[k] = String(v); });
     var keep = {};
-    KEEP.forEach((k) => { if (data[k]) keep[k] = data[k]; });
+    KEEP.forEach(k => { if (data[k]) keep[k] = data[k]; });
     try { sessionStorage.setItem(storeKey, JSON.stringify(keep)); } catch (err) { /* optional */ }
     submit.disabled = true;
     submit.textContent = "Starting…";
@@ -78,16 +78,16 @@
       credentials: "same-origin",
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify(data)
-    }).then((r) => {
-      return r.json().then((j) => { return { ok: r.ok, body: j }; });
-    }).then((res) => {
+    }).then(r => {
+      return r.json().then(j => { return { ok: r.ok, body: j }; });
+    }).then(res => {
       if (res.ok && res.body.authorize_url) {
         submit.textContent = "Opening the provider…";
         location.assign(res.body.authorize_url);
         return;
       }
       var first = null;
-      Object.keys(res.body.errors || { form: "The server did not start the check." }).forEach((f) => {
+      Object.keys(res.body.errors || { form: "The server did not start the check." }).forEach(f => {
         var el = showError(f, (res.body.errors || {})[f] || "The server did not start the check.");
         first = first || el;
       });
@@ -117,9 +117,9 @@
     var title = report.verdict === "verified" ? "Setup verified" : report.verdict === "pending" ? "Waiting for " + report.provider_name : "Setup not verified";
     result.appendChild(el("h4", "verify-verdict", title));
     result.appendChild(el("p", "verify-summary", report.summary));
-    (report.warnings || []).forEach((w) => { result.appendChild(el("p", "verify-notice", w)); });
+    (report.warnings || []).forEach(w => { result.appendChild(el("p", "verify-notice", w)); });
     var list = el("ol", "verify-steps");
-    report.steps.forEach((s) => {
+    report.steps.forEach(s => {
       var li = el("li", "verify-step verify-" + s.status);
       li.setAttribute("data-step", s.id);
       var head = el("p", "verify-step-head");
@@ -140,8 +140,8 @@
   var tries = 0;
   (function poll() {
     fetch("/api/verify/" + encodeURIComponent(id), { headers: { accept: "application/json" }, credentials: "same-origin" })
-      .then((r) => { return r.json().then((j) => { return { ok: r.ok, body: j }; }); })
-      .then((res) => {
+      .then(r => { return r.json().then(j => { return { ok: r.ok, body: j }; }); })
+      .then(res => {
         if (!res.ok) {
           result.hidden = false;
           result.textContent = res.body.error || "This result is no longer available.";

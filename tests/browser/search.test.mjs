@@ -227,3 +227,80 @@ describe('search on a site of many chunks', () => {
     });
   });
 });
+
+// Ranking by where the words are (issue 20), on tests/fixtures/search-ranking: a long CI/CD
+// tutorial repeats the titles of short pages in its headings and text, as a real tutorial does.
+describe('search ranking: titles, several pages, typos', () => {
+  let browser;
+  let out;
+  let server;
+
+  before(async () => {
+    out = await tempDir('docsite-search-ranking-');
+    await buildSite(path.join(ROOT, 'tests', 'fixtures', 'search-ranking'), out.dir);
+    server = await startServer(out.dir);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await out?.cleanup();
+  });
+
+  /** The hrefs of the first page of results for each query, in order. */
+  async function ranked(name, queries) {
+    const answers = {};
+    await withPage(browser, name, async (page, watcher) => {
+      await page.goto(server.url);
+      await page.keyboard.press('/');
+      await page.locator('#search-dialog[data-index=ready]').waitFor();
+      for (const q of queries) {
+        await typeQuery(page, q);
+        answers[q] = await page.locator('#search-results [role=option]').evaluateAll((els) => els.map((a) => a.getAttribute('href')));
+      }
+      watcher.assertClean(name);
+    });
+    return answers;
+  }
+
+  test('the page named for the words comes first, above a tutorial that repeats them', async () => {
+    const want = { 'azure devops': '/azure-devops/', 'Deploy with Docker': '/deploy-with-docker/', 'drift detection': '/drift-detection/', kubernetes: '/kubernetes/' };
+    const got = await ranked('search-rank-titles', Object.keys(want));
+    for (const [q, href] of Object.entries(want)) assert.equal(got[q][0], href, `${q}: ${got[q].join(' ')}`);
+  });
+
+  test('at most two sections of one page among the first five results', async () => {
+    const got = await ranked('search-rank-pages', ['azure devops', 'docker deploy', 'drift']);
+    // Only two pages have "drift": then the first five are theirs, the tutorial's beyond two.
+    const drift = got.drift.slice(0, 5).map((h) => h.split('#')[0]);
+    assert.deepEqual([drift.length, new Set(drift).size], [5, 2], got.drift.join(' '));
+    delete got.drift;
+    for (const [q, hrefs] of Object.entries(got)) {
+      const first = hrefs.slice(0, 5).map((h) => h.split('#')[0]);
+      const perPage = new Map();
+      for (const p of first) perPage.set(p, (perPage.get(p) || 0) + 1);
+      assert.ok(Math.max(...perPage.values()) <= 2, `${q}: ${hrefs.join(' ')}`);
+      // Enough pages match each of these, so the first five show at least three of them.
+      assert.ok(perPage.size >= 3, `${q}: ${hrefs.join(' ')}`);
+    }
+  });
+
+  test('a one-edit typo finds its page, below a page with the word as typed', async () => {
+    const got = await ranked('search-rank-typos', ['kuberntes', 'dokcer', 'drift detectoin', 'deploy with dockr']);
+    assert.equal(got.kuberntes[0], '/kubernetes/', got.kuberntes.join(' '));
+    // "dokcer" is written on the glossary page: that exact match first, the typo's pages after.
+    assert.equal(got.dokcer[0], '/glossary/', got.dokcer.join(' '));
+    assert.ok(got.dokcer.includes('/deploy-with-docker/'), got.dokcer.join(' '));
+    assert.equal(got['drift detectoin'][0], '/drift-detection/', got['drift detectoin'].join(' '));
+    assert.equal(got['deploy with dockr'][0], '/deploy-with-docker/', got['deploy with dockr'].join(' '));
+  });
+
+  test('the last word matches as a prefix while it is typed', async () => {
+    const got = await ranked('search-rank-prefix', ['drift detec', 'deploy with dock', 'azure dev', 'kube']);
+    assert.equal(got['drift detec'][0], '/drift-detection/', got['drift detec'].join(' '));
+    assert.equal(got['deploy with dock'][0], '/deploy-with-docker/', got['deploy with dock'].join(' '));
+    assert.equal(got['azure dev'][0], '/azure-devops/', got['azure dev'].join(' '));
+    assert.equal(got.kube[0], '/kubernetes/', got.kube.join(' '));
+  });
+});

@@ -648,7 +648,13 @@ async fn rebuild_loop(
         while let Ok(more) = rx.try_recv() {
             changed.extend(more);
         }
-        if changed.len() >= BURST {
+        // An image waits too: its outputs take seconds to make anyway, and it is how a
+        // checkout of screenshots begins.
+        if changed.len() >= BURST
+            || changed
+                .iter()
+                .any(|p| crate::assets::is_image(&p.to_string_lossy()))
+        {
             let until = Instant::now() + BURST_WAIT_MAX;
             loop {
                 tokio::time::sleep(BURST_QUIET).await;

@@ -447,19 +447,9 @@ impl Loaded {
             return Some(made);
         }
         let showing: Vec<String> = self
-            .bodies
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| {
-                b.references.iter().any(|r| match &r.resolved {
-                    markdown::Resolved::Url(u) if r.kind == markdown::RefKind::Image => self
-                        .images
-                        .rel_of_url(u)
-                        .is_some_and(|rel| rels.contains(rel)),
-                    _ => false,
-                })
-            })
-            .map(|(p, _)| self.site.pages[p].page.source.rel.clone())
+            .pages_showing(&rels.iter().map(String::as_str).collect())
+            .into_iter()
+            .map(|p| self.site.pages[p].page.source.rel.clone())
             .collect();
         let mut pages = std::collections::BTreeSet::new();
         for rel in &showing {
@@ -482,6 +472,24 @@ impl Loaded {
         Some(made)
     }
 
+    /// The pages whose references show one of these images (site-relative paths).
+    fn pages_showing(&self, rels: &HashSet<&str>) -> Vec<usize> {
+        self.bodies
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| {
+                b.references.iter().any(|r| match &r.resolved {
+                    markdown::Resolved::Url(u) if r.kind == markdown::RefKind::Image => self
+                        .images
+                        .rel_of_url(u)
+                        .is_some_and(|rel| rels.contains(rel)),
+                    _ => false,
+                })
+            })
+            .map(|(p, _)| p)
+            .collect()
+    }
+
     /// Makes the outputs of every image the pages show (settling animated GIFs first), and
     /// reports the images that could not be made at every reference to them.
     fn process_images(&mut self, progress: &Progress) {
@@ -489,21 +497,7 @@ impl Loaded {
         if !renamed.is_empty() {
             // These pages named the GIF; it is published as WebP.
             let renamed: HashSet<&str> = renamed.iter().map(String::as_str).collect();
-            let pages: Vec<usize> = self
-                .bodies
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| {
-                    b.references.iter().any(|r| match &r.resolved {
-                        markdown::Resolved::Url(u) => self
-                            .images
-                            .rel_of_url(u)
-                            .is_some_and(|rel| renamed.contains(rel)),
-                        _ => false,
-                    })
-                })
-                .map(|(p, _)| p)
-                .collect();
+            let pages = self.pages_showing(&renamed);
             let md = markdown::Renderer {
                 options: &self.site.config.markdown,
                 highlighter: self.highlighter.as_ref(),

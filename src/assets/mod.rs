@@ -715,21 +715,8 @@ impl ImageSet {
     fn source_html(&self, p: &Planned, alt: &str, title: &str, first: bool) -> String {
         let mut img = String::from("<img src=\"");
         let _ = escape_href(&mut img, &format!("{}{}", self.base_path, p.rel));
-        img.push_str(&format!(
-            "\" width=\"{}\" height=\"{}\" alt=\"",
-            p.width, p.height
-        ));
-        let _ = escape_html(&mut img, alt);
         img.push('"');
-        if !title.is_empty() {
-            img.push_str(" title=\"");
-            let _ = escape_html(&mut img, title);
-            img.push('"');
-        }
-        if !first {
-            img.push_str(" loading=\"lazy\"");
-        }
-        img.push_str(" decoding=\"async\">");
+        img_rest(&mut img, p, alt, title, first);
         img
     }
 
@@ -753,21 +740,7 @@ impl ImageSet {
             let _ = escape_html(&mut img, &self.options.sizes);
             img.push('"');
         }
-        img.push_str(&format!(
-            " width=\"{}\" height=\"{}\" alt=\"",
-            p.width, p.height
-        ));
-        let _ = escape_html(&mut img, alt);
-        img.push('"');
-        if !title.is_empty() {
-            img.push_str(" title=\"");
-            let _ = escape_html(&mut img, title);
-            img.push('"');
-        }
-        if !first {
-            img.push_str(" loading=\"lazy\"");
-        }
-        img.push_str(" decoding=\"async\">");
+        img_rest(&mut img, p, alt, title, first);
         // A link to the full size is for images shown smaller; SVGs scale and animations
         // have one size.
         if in_link || p.verbatim || p.animated {
@@ -804,6 +777,26 @@ impl markdown::Images for ImageSet {
             Err(problem) => Err(problem.clone()),
         })
     }
+}
+
+/// The attributes after `src` (and `srcset`) of a tag for `p`: its size, alt text and title, and
+/// lazy loading but for a page's first image.
+fn img_rest(img: &mut String, p: &Planned, alt: &str, title: &str, first: bool) {
+    img.push_str(&format!(
+        " width=\"{}\" height=\"{}\" alt=\"",
+        p.width, p.height
+    ));
+    let _ = escape_html(&mut *img, alt);
+    img.push('"');
+    if !title.is_empty() {
+        img.push_str(" title=\"");
+        let _ = escape_html(&mut *img, title);
+        img.push('"');
+    }
+    if !first {
+        img.push_str(" loading=\"lazy\"");
+    }
+    img.push_str(" decoding=\"async\">");
 }
 
 /// Frontmatter keys whose value is an image the pipeline publishes.

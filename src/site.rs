@@ -802,21 +802,10 @@ pub fn percent_decode(s: &str) -> String {
     if !s.contains('%') {
         return s.to_string();
     }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
+    match percent_encoding::percent_decode_str(s).decode_utf8() {
+        Ok(decoded) => decoded.into_owned(),
+        Err(_) => s.to_string(),
     }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 /// A section title from its folder name: `vcs-integration` → `Vcs integration`.
@@ -864,6 +853,16 @@ mod tests {
     fn percent_decoding() {
         assert_eq!(percent_decode("my%20page.md"), "my page.md");
         assert_eq!(percent_decode("100%"), "100%");
+        // A multi-byte character right after `%` is text, not a broken escape (this panicked:
+        // the escape's two bytes were sliced out of the middle of `é`).
+        assert_eq!(percent_decode("%aé.md"), "%aé.md");
+        assert_eq!(percent_decode("%é"), "%é");
+        assert_eq!(percent_decode("%C3%A9%zz"), "é%zz");
+        assert_eq!(
+            percent_decode("%FF.md"),
+            "%FF.md",
+            "not UTF-8: kept as written"
+        );
     }
 
     #[test]

@@ -537,3 +537,16 @@ fn search_leaves_out_pages_marked_search_false_hidden_or_draft() {
     // The page itself is still built.
     assert!(site.read_out("b/index.html").contains("Secret wombat."));
 }
+
+#[test]
+fn a_broken_escape_before_a_multibyte_letter_is_a_finding_not_a_panic() {
+    let site = common::Site::new();
+    site.write("content/a.md", "---\ntitle: A\n---\n[x](%aé.md)\n");
+    let errors = site.build().expect_err("a link to nothing").0;
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.kind.code() == "broken-link" && e.location.line == 4),
+        "{errors:#?}"
+    );
+}

@@ -875,3 +875,57 @@ fn the_preview_shows_sources_until_outputs_exist_and_decodes_nothing_while_loadi
     );
     assert!(loaded.pending_images(None).is_empty());
 }
+
+#[test]
+fn webp_sources_are_published_as_they_are_at_full_size() {
+    // A lossy WebP screenshot with a copy, and an animated WebP (a copy would keep one frame).
+    let shot = screenshot(600, 400, 4);
+    let still = webp::Encoder::from_rgb(shot.as_raw(), 600, 400)
+        .encode(82.0)
+        .to_vec();
+    let mut config = webp::WebPConfig::new().unwrap();
+    config.lossless = 1;
+    let frames: Vec<Vec<u8>> = [10u8, 200]
+        .iter()
+        .map(|&v| [v, v, 255 - v, 255].repeat(64 * 48))
+        .collect();
+    let mut anim = webp::AnimEncoder::new(64, 48, &config);
+    for (i, f) in frames.iter().enumerate() {
+        anim.add_frame(webp::AnimFrame::from_rgba(f, 64, 48, i as i32 * 100));
+    }
+    let moving = anim.try_encode().unwrap().to_vec();
+    let site = site_with(
+        &[(
+            "content/a.md",
+            "---\ntitle: A\n---\n![Still](./still.webp)\n\n![Moving](./moving.webp)\n",
+        )],
+        &[
+            ("content/still.webp", still.clone()),
+            ("content/moving.webp", moving.clone()),
+        ],
+    );
+    std::fs::write(
+        site.root().join("docsite.toml"),
+        "title = \"T\"\n[images]\nwidths = [300]\n",
+    )
+    .unwrap();
+    let summary = site.build().unwrap();
+    // The still one's copy is the only encoder output.
+    assert_eq!(summary.images.outputs_encoded, 1, "{}", summary.images);
+    let html = std::fs::read_to_string(site.root().join("public/a/index.html")).unwrap_or_default();
+    let public = |tag: &str| std::fs::read(site.root().join("public").join(&attr(tag, "src")[1..]));
+    let tag = img_tag(&html, "/assets/still.");
+    assert_eq!(
+        public(tag).unwrap(),
+        still,
+        "the full size is the source's bytes"
+    );
+    assert!(attr(tag, "srcset").contains("-300w.webp 300w"), "{tag}");
+    let tag = img_tag(&html, "/assets/moving.");
+    assert_eq!(
+        public(tag).unwrap(),
+        moving,
+        "an animation is published as it is"
+    );
+    assert!(!tag.contains("srcset"), "{tag}");
+}

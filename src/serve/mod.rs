@@ -137,25 +137,26 @@ impl Workspace {
             None => Outcome::Full(self.full()),
         };
         if let (Some(loaded), Outcome::Pages { .. }) = (&self.loaded, &outcome) {
-            // Pages that now show an image the pipeline has not made yet.
-            let pages: Vec<usize> = changed
-                .iter()
-                .filter_map(|path| {
-                    let rel = path
-                        .strip_prefix(self.root.join(&loaded.site.config.folders.content))
-                        .ok()?;
-                    loaded
-                        .site
-                        .page_index(&rel.to_string_lossy().replace('\\', "/"))
-                })
-                .collect();
-            let mut jobs = loaded.pending_images(Some(&pages));
-            if changed
+            // Images that a changed page now shows, or that changed themselves, and that the
+            // pipeline has not made yet.
+            let jobs = if changed
                 .iter()
                 .any(|p| crate::assets::is_image(&p.to_string_lossy()))
             {
-                jobs = loaded.pending_images(None);
-            }
+                loaded.pending_images(None)
+            } else {
+                let content = self.root.join(&loaded.site.config.folders.content);
+                let pages: Vec<usize> = changed
+                    .iter()
+                    .filter_map(|path| {
+                        let rel = path.strip_prefix(&content).ok()?;
+                        loaded
+                            .site
+                            .page_index(&rel.to_string_lossy().replace('\\', "/"))
+                    })
+                    .collect();
+                loaded.pending_images(Some(&pages))
+            };
             self.images.add(jobs);
         }
         outcome

@@ -1,10 +1,15 @@
 //! Build benchmark: times `docsite build` on generated corpora.
 //!
 //! ```text
-//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold]
+//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail]
 //!
 //! `--cold` deletes the site's `.docsite-cache` before every run, so every run highlights every
 //! code block again (a first build); without it, runs after the warm-up reuse the cache.
+//!
+//! `--long-tail` compares, to tmpfs only, the corpus above with the same corpus whose code
+//! blocks cycle through languages the own scanners do not know (`corpus::LONG_TAIL_LANGS`,
+//! highlighted by the grammar set), alternating one run of each so that a busy machine slows
+//! both alike, and prints the ratio of their medians (wall and CPU).
 //! ```
 //!
 //! For each page count (default 1,000 and 10,000) it generates a reproducible corpus (see
@@ -42,6 +47,8 @@ struct Args {
     strict: bool,
     /// Delete the site's cache folder before every run: measures first builds.
     cold: bool,
+    /// Compare the standard corpus with its long-tail variant, alternating runs.
+    long_tail: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +60,7 @@ fn parse_args() -> Result<Args, String> {
         keep: None,
         strict: false,
         cold: false,
+        long_tail: false,
     };
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
     // and then a small smoke run proves the harness works without spending minutes.
@@ -82,10 +90,11 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => a.seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
             "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
             "--cold" => a.cold = true,
+            "--long-tail" => a.long_tail = true,
             "--strict" => a.strict = true,
             "-h" | "--help" => {
                 println!(
-                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold]"
+                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail]"
                 );
                 std::process::exit(0);
             }
@@ -318,6 +327,64 @@ fn bench_one(
     })
 }
 
+/// `--long-tail`: one run on each corpus in turn, `warmup + runs` times, to tmpfs. Returns the
+/// rows of the standard and the long-tail corpus.
+fn bench_alternating(
+    bin: &Path,
+    base: &Path,
+    n: usize,
+    args: &Args,
+) -> Result<(Row, Row), String> {
+    let mut corpora = Vec::new();
+    for (name, long_tail) in [("standard", false), ("long-tail", true)] {
+        let root = base.join(format!("pages-{n}-{name}"));
+        let c = corpus::generate_with(&root, n, args.seed, long_tail)
+            .map_err(|e| format!("generating {n} pages in {}: {e}", root.display()))?;
+        corpora.push((root, c, base.join(format!("out-{n}-{name}"))));
+    }
+    let mut rows: [Vec<Row>; 2] = [Vec::new(), Vec::new()];
+    let one = Args {
+        pages: vec![n],
+        runs: 1,
+        warmup: 0,
+        seed: args.seed,
+        keep: None,
+        strict: false,
+        cold: args.cold,
+        long_tail: true,
+    };
+    for k in 0..args.warmup + args.runs {
+        for (i, (root, c, out)) in corpora.iter().enumerate() {
+            let row = bench_one(bin, root, out, &one, c, "tmpfs")?;
+            if k >= args.warmup {
+                rows[i].push(row);
+            }
+        }
+    }
+    let merge = |rows: &[Row]| Row {
+        pages: n,
+        dest: "tmpfs",
+        wall_med: median(rows.iter().map(|r| r.wall_med).collect()),
+        wall_min: rows.iter().map(|r| r.wall_min).fold(f64::INFINITY, f64::min),
+        reported_med: rows
+            .iter()
+            .map(|r| r.reported_med)
+            .collect::<Option<Vec<f64>>>()
+            .map(median),
+        cpu_med: median(rows.iter().map(|r| r.cpu_med).collect()),
+        rss_mb: rows.iter().filter_map(|r| r.rss_mb).reduce(f64::max),
+        target: "-".into(),
+        missed: false,
+    };
+    if args.keep.is_none() {
+        for (root, _, out) in &corpora {
+            let _ = std::fs::remove_dir_all(root);
+            let _ = std::fs::remove_dir_all(out);
+        }
+    }
+    Ok((merge(&rows[0]), merge(&rows[1])))
+}
+
 fn print_table(rows: &[Row], runs: usize) {
     println!();
     println!(
@@ -388,7 +455,31 @@ fn main() -> ExitCode {
 
     let mut rows = Vec::new();
     let mut failure = None;
-    'outer: for &n in &args.pages {
+    if args.long_tail {
+        for &n in &args.pages {
+            match bench_alternating(&bin, &base, n, &args) {
+                Ok((standard, long_tail)) => {
+                    println!(
+                        "{n} pages{}: standard {:.0} ms wall, {:.0} ms cpu; long-tail {:.0} ms wall, {:.0} ms cpu; ratio {:.2}× wall, {:.2}× cpu",
+                        if args.cold { ", cold" } else { "" },
+                        standard.wall_med,
+                        standard.cpu_med,
+                        long_tail.wall_med,
+                        long_tail.cpu_med,
+                        long_tail.wall_med / standard.wall_med,
+                        long_tail.cpu_med / standard.cpu_med,
+                    );
+                    rows.push(standard);
+                    rows.push(long_tail);
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+    }
+    'outer: for &n in args.pages.iter().filter(|_| !args.long_tail) {
         let root = base.join(format!("pages-{n}"));
         let t = Instant::now();
         let c = match corpus::generate(&root, n, args.seed) {

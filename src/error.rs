@@ -299,6 +299,15 @@ pub enum ErrorKind {
         /// The tag name.
         name: String,
     },
+    /// A code fence's language one edit from one docsite highlights (`sqll`): a typo, so the
+    /// block would be plain.
+    #[error("code block language `{name}` is not known, so the block is not highlighted")]
+    UnknownLanguage {
+        /// The language as written after the fence.
+        name: String,
+        /// The known language it is one edit from.
+        suggestion: String,
+    },
     /// A page nothing links to and navigation does not list.
     #[error("orphan page: not in navigation and no page links here")]
     OrphanPage,
@@ -364,6 +373,7 @@ impl ErrorKind {
             ErrorKind::HeadingSkip { .. } => "heading-skip",
             ErrorKind::MultipleH1 => "multiple-h1",
             ErrorKind::UnknownComponent { .. } => "unknown-component",
+            ErrorKind::UnknownLanguage { .. } => "unknown-language",
             ErrorKind::OrphanPage => "orphan-page",
             ErrorKind::UnusedAsset => "unused-asset",
             ErrorKind::ExternalLink { .. } => "external-link",
@@ -454,6 +464,9 @@ impl ErrorKind {
             ErrorKind::UnknownComponent { .. } => {
                 "docsite pages are Markdown, not MDX: use plain Markdown or an alert (> [!NOTE])".into()
             }
+            ErrorKind::UnknownLanguage { suggestion, .. } => format!(
+                "did you mean `{suggestion}`? Write the language after the fence as ```{suggestion}"
+            ),
             ErrorKind::OrphanPage => "link to it from another page, or remove `hide: true`".into(),
             ErrorKind::UnusedAsset => "reference it from a page, or delete it".into(),
             ErrorKind::ExternalLink { .. } => {
@@ -568,6 +581,7 @@ pub const CODES: &[&str] = &[
     "heading-skip",
     "multiple-h1",
     "unknown-component",
+    "unknown-language",
     "orphan-page",
     "unused-asset",
     "external-link",

@@ -243,6 +243,21 @@ impl Renderer<'_> {
                         }
                         CodeBlockKind::Indented => String::new(),
                     };
+                    if let Some(known) = crate::highlight::near_miss(&lang) {
+                        // At the name after the fence, on the fence's line.
+                        let line = text.get(offset..).and_then(|t| t.lines().next());
+                        let at = line.and_then(|l| l.find(lang.as_str())).unwrap_or(0);
+                        state.errors.push(
+                            Error::new(
+                                ErrorKind::UnknownLanguage {
+                                    name: lang.clone(),
+                                    suggestion: known.to_string(),
+                                },
+                                Location::at_offset(display, text, offset + at, lang.len()),
+                            )
+                            .warning(),
+                        );
+                    }
                     state.code = Some((lang, String::new()));
                 }
                 Event::End(TagEnd::CodeBlock) => {

@@ -241,3 +241,20 @@ fn links_into_a_page_that_failed_to_load_are_not_reported_as_broken() {
     );
     assert!(!loaded.problems[0].to_string().contains("at byte"));
 }
+
+#[test]
+fn a_fence_language_one_edit_from_a_known_one_is_a_warning_at_the_fence() {
+    let site = common::Site::new();
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\n\n- item\n\n  ```sqll\n  SELECT 1;\n  ```\n\n```text\nout\n```\n\n```my-own-dsl\nx\n```\n\n```SQL\nselect 1;\n```\n",
+    );
+    let loaded = docsite::build::load(site.root(), &Default::default()).unwrap();
+    assert_eq!(loaded.problems.len(), 1, "{:?}", loaded.problems);
+    let p = &loaded.problems[0];
+    assert_eq!(p.kind.code(), "unknown-language");
+    assert!(!p.is_error());
+    assert_eq!((p.location.line, p.location.column), (7, 6), "{p}");
+    assert_eq!(p.kind.hint().unwrap().split('?').next(), Some("did you mean `sql`"));
+    assert!(!loaded.has_errors());
+}

@@ -32,6 +32,31 @@ const LANGS: [&str; 7] = [
     "toml",
 ];
 
+/// Languages the own scanners do not know, for the long-tail variant (`--long-tail`): one block
+/// per page in turn, each a head line, body lines and a tail line from [`LONG_TAIL`]'s templates.
+pub const LONG_TAIL_LANGS: [&str; 12] = [
+    "java", "c", "cpp", "csharp", "ruby", "php", "kotlin", "swift", "lua", "haskell",
+    "dockerfile", "nginx",
+];
+
+/// Per long-tail language: head, body and tail templates. `{i}` is an identifier, `{n}` a
+/// number, `{w}` a word, `{I}` a capitalized word.
+#[rustfmt::skip]
+const LONG_TAIL: [(&str, &str, &str); 12] = [
+    ("public final class {I} {", "    private static final int {i} = {w}.size({n}); // {w}", "}"),
+    ("int {i}(const char *s) {", "    long {i} = strtol(\"{w}\", NULL, {n}); /* {w} */", "}"),
+    ("template <typename T> auto {i}(std::vector<T>& v) {", "    auto {i} = std::make_unique<{I}>({n}, \"{w}\");", "}"),
+    ("public async Task<int> {I}() {", "    var {i} = await _{w}.GetAsync(\"{w}\", {n});", "}"),
+    ("def {i}(opts = {})", "  @{i} = {I}.new(:{w}, {n}) # {w}", "end"),
+    ("<?php function {i}(array $opts): int {", "    ${i} = $opts['{w}'] ?? {n}; // {w}", "}"),
+    ("fun {i}(client: {I}): Int {", "    val {i} = client.{w}(\"{w}\", {n})", "}"),
+    ("func {i}(_ client: {I}) -> Int {", "    let {i} = client.{w}(\"{w}\", retries: {n})", "}"),
+    ("local function {i}(opts)", "  local {i} = opts.{w} or {n} -- {w}", "end"),
+    ("{i} :: Int -> IO ()", "{i} x = print (x + {n}) -- {w}", "main = pure ()"),
+    ("FROM debian:bookworm-slim", "RUN apt-get install -y {w} && echo {n} # {w}", "CMD [\"/usr/bin/{w}\"]"),
+    ("server {", "    location /{w}/ { proxy_pass http://127.0.0.1:{n}; } # {w}", "}"),
+];
+
 #[rustfmt::skip]
 const WORDS: &[&str] = &[
     "access", "account", "adapter", "address", "agent", "alias", "allocation", "anchor", "archive",
@@ -319,6 +344,43 @@ fn code_block(rng: &mut Rng, lang: &str, out: &mut String) {
     out.push_str("```\n\n");
 }
 
+/// A block in long-tail language `k` of [`LONG_TAIL_LANGS`], 10–20 lines like [`code_block`].
+pub fn long_tail_block(rng: &mut Rng, k: usize, out: &mut String) {
+    let lang = LONG_TAIL_LANGS[k % LONG_TAIL_LANGS.len()];
+    let (head, body, tail) = LONG_TAIL[k % LONG_TAIL.len()];
+    let lines = rng.range(10, 20);
+    let _ = writeln!(out, "```{lang}");
+    let mut fill = |template: &str, out: &mut String| {
+        let mut rest = template;
+        while let Some(at) = rest.find('{') {
+            out.push_str(&rest[..at]);
+            let hole = rest.get(at..at + 3).unwrap_or("");
+            match hole {
+                "{i}" => out.push_str(&ident(rng)),
+                "{n}" => {
+                    let _ = write!(out, "{}", rng.range(0, 65535));
+                }
+                "{w}" => out.push_str(rng.pick(WORDS)),
+                "{I}" => out.push_str(&capitalize(rng.pick(WORDS))),
+                _ => {
+                    out.push('{');
+                    rest = &rest[at + 1..];
+                    continue;
+                }
+            }
+            rest = &rest[at + 3..];
+        }
+        out.push_str(rest);
+        out.push('\n');
+    };
+    fill(head, out);
+    for _ in 0..lines - 2 {
+        fill(body, out);
+    }
+    fill(tail, out);
+    out.push_str("```\n\n");
+}
+
 fn table(rng: &mut Rng, out: &mut String) {
     out.push_str("| Setting | Default | Range | Notes |\n| --- | ---: | :---: | --- |\n");
     for _ in 0..rng.range(3, 5) {
@@ -384,9 +446,19 @@ fn link(rng: &mut Rng, plans: &[Plan], i: usize) -> (String, Option<(usize, Stri
 /// A fragment link in the corpus: from page, to page, heading id.
 pub type FragmentLink = (usize, usize, String);
 
-fn page(rng: &mut Rng, plans: &[Plan], i: usize, frags: &mut Vec<FragmentLink>) -> String {
+fn page(
+    rng: &mut Rng,
+    plans: &[Plan],
+    i: usize,
+    frags: &mut Vec<FragmentLink>,
+    long_tail: bool,
+) -> String {
     let p = &plans[i];
-    let lang = LANGS[i % LANGS.len()];
+    let lang = if long_tail {
+        LONG_TAIL_LANGS[i % LONG_TAIL_LANGS.len()]
+    } else {
+        LANGS[i % LANGS.len()]
+    };
     let mut out = String::with_capacity(PAGE_BYTES + 1024);
     let _ = write!(
         out,
@@ -422,7 +494,11 @@ fn page(rng: &mut Rng, plans: &[Plan], i: usize, frags: &mut Vec<FragmentLink>) 
         image_name(p.section)
     );
     paragraph(rng, &mut parts[2], 1);
-    code_block(rng, lang, &mut parts[2]);
+    if long_tail {
+        long_tail_block(rng, i, &mut parts[2]);
+    } else {
+        code_block(rng, lang, &mut parts[2]);
+    }
     let _ = write!(parts[2], "The same applies to {}.\n\n", links[1]);
     table(rng, &mut parts[3]);
     bullets(rng, &mut parts[h], true);
@@ -515,7 +591,13 @@ pub struct Corpus {
 }
 
 /// Writes a corpus of `n` pages (at least 2) into `dir/content/`, replacing what was there.
+#[allow(dead_code)] // not every bench that includes this module calls it
 pub fn generate(dir: &Path, n: usize, seed: u64) -> io::Result<Corpus> {
+    generate_with(dir, n, seed, false)
+}
+
+/// [`generate`], with every page's code block in a long-tail language when `long_tail` is set.
+pub fn generate_with(dir: &Path, n: usize, seed: u64, long_tail: bool) -> io::Result<Corpus> {
     assert!(n >= 2, "a corpus needs at least 2 pages");
     let content = dir.join("content");
     if content.exists() {
@@ -562,7 +644,7 @@ pub fn generate(dir: &Path, n: usize, seed: u64) -> io::Result<Corpus> {
     }
     let mut fragment_links = Vec::new();
     for i in 0..n {
-        let text = page(&mut rng, &plans, i, &mut fragment_links);
+        let text = page(&mut rng, &plans, i, &mut fragment_links, long_tail);
         put(&content.join(page_rel(i)), text.as_bytes())?;
     }
     Ok(Corpus {

@@ -1,7 +1,7 @@
 //! The per-language tables the scanners in `scan` are driven by. Adding a language is adding a
 //! table here (and, for a language unlike any existing one, a scanner).
 
-use super::scan::{Class, Code, Scanner};
+use super::scan::{Class, Code, Scanner, SqlWords};
 
 /// A language: the name used in `<script>`-style embedding, the fence names that select it, and
 /// how it is scanned.
@@ -25,7 +25,7 @@ pub(crate) static LANGUAGES: &[Language] = &[
     },
     Language {
         name: "json",
-        fences: &["json", "json5", "jsonc"],
+        fences: &["json", "json5", "jsonc", "jsonl", "ndjson"],
         scanner: Scanner::Code(&JSON),
     },
     Language {
@@ -67,6 +67,18 @@ pub(crate) static LANGUAGES: &[Language] = &[
         name: "go",
         fences: &["go", "golang"],
         scanner: Scanner::Code(&GO),
+    },
+    Language {
+        name: "sql",
+        fences: &[
+            "pgsql", "plpgsql", "postgres", "postgresql", "psql", "sql", "sqlite", "sqlite3",
+        ],
+        scanner: Scanner::Sql(false),
+    },
+    Language {
+        name: "mysql",
+        fences: &["mariadb", "mysql"],
+        scanner: Scanner::Sql(true),
     },
 ];
 
@@ -425,4 +437,62 @@ pub(crate) const SHELL_KEYWORDS: &[&str] = &[
     "case", "declare", "do", "done", "elif", "else", "esac", "export", "fi", "for", "function",
     "if", "in", "local", "readonly", "return", "select", "then", "typeset", "unset", "until",
     "while",
+];
+
+/// SQL words, lower-case: the standard's and the common ones of PostgreSQL, MySQL and SQLite.
+/// Builtin functions count only before `(` (`count(*)`, not a column named `count`).
+pub(crate) const SQL_WORDS: SqlWords = &[
+    (
+        &[
+            "action", "add", "after", "all", "alter", "analyze", "and", "any", "as", "asc",
+            "attach", "auto_increment", "autoincrement", "before", "begin", "between", "by",
+            "cascade", "case", "cast", "check", "collate", "column", "comment", "commit",
+            "concurrently", "conflict", "constraint", "create", "cross", "current_date",
+            "current_time", "current_timestamp", "current_user", "database", "declare",
+            "default", "deferrable", "deferred", "delete", "delimiter", "desc", "detach",
+            "distinct", "do", "drop", "duplicate", "each", "else", "elsif", "end", "engine",
+            "escape", "except", "exclude", "exclusive", "execute", "exists", "explain",
+            "extension", "fetch", "filter", "first", "following", "for", "foreign", "from",
+            "full", "function", "glob", "grant", "group", "having", "if", "ignore", "ilike",
+            "immediate", "in", "index", "initially", "inner", "insert", "instead", "intersect",
+            "into", "is", "isnull", "join", "key", "language", "last", "lateral", "left",
+            "like", "limit", "lock", "loop", "match", "materialized", "natural", "no", "not",
+            "nothing", "notnull", "nulls", "of", "offset", "on", "only", "or", "order",
+            "outer", "over", "owner", "partition", "plan", "policy", "pragma", "preceding",
+            "primary", "procedure", "query", "raise", "recursive", "references", "refresh",
+            "regexp", "reindex", "release", "rename", "replace", "restrict", "return",
+            "returning", "returns", "revoke", "right", "rollback", "row", "rows", "savepoint",
+            "schema", "select", "sequence", "set", "show", "similar", "table", "tablespace",
+            "temp", "temporary", "then", "ties", "to", "transaction", "trigger", "truncate",
+            "unbounded", "union", "unique", "unlogged", "unsigned", "update", "use", "using",
+            "vacuum", "values", "view", "virtual", "when", "where", "while", "window", "with",
+            "within", "without", "zerofill",
+        ],
+        Class::Keyword,
+    ),
+    (&["false", "null", "true", "unknown"], Class::ConstantBuiltin),
+    (
+        &[
+            "bigint", "bigserial", "binary", "bit", "blob", "bool", "boolean", "bytea", "char",
+            "character", "cidr", "date", "datetime", "decimal", "double", "enum", "float",
+            "float4", "float8", "inet", "int", "int2", "int4", "int8", "integer", "interval",
+            "json", "jsonb", "longblob", "longtext", "macaddr", "mediumint", "mediumtext",
+            "money", "numeric", "precision", "real", "serial", "smallint", "smallserial", "text",
+            "time", "timestamp", "timestamptz", "tinyint", "tinytext", "tsvector", "uuid",
+            "varbinary", "varchar", "varying", "xml",
+        ],
+        Class::TypeBuiltin,
+    ),
+    (
+        &[
+            "abs", "array_agg", "avg", "ceil", "char_length", "coalesce", "concat", "count",
+            "date_trunc", "dense_rank", "extract", "first_value", "floor", "generate_series",
+            "greatest", "group_concat", "ifnull", "json_agg", "json_build_object",
+            "json_extract", "jsonb_agg", "lag", "last_value", "lead", "least", "length",
+            "lower", "max", "min", "now", "nullif", "rank", "round", "row_number", "strftime",
+            "string_agg", "substr", "substring", "sum", "to_char", "to_date", "to_timestamp",
+            "trim", "upper",
+        ],
+        Class::FunctionBuiltin,
+    ),
 ];

@@ -62,6 +62,8 @@ pub(crate) enum Scanner {
     Toml,
     Markup,
     Css,
+    /// SQL; `true` when a backslash escapes in every string (MySQL's default).
+    Sql(bool),
 }
 
 /// The table for a C-like or scripting language.
@@ -159,11 +161,11 @@ pub(crate) struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn text(&mut self, t: &str) {
+    pub(crate) fn text(&mut self, t: &str) {
         escape(self.html, t);
     }
 
-    fn span(&mut self, class: Class, t: &str) {
+    pub(crate) fn span(&mut self, class: Class, t: &str) {
         if t.is_empty() {
             return;
         }
@@ -1223,4 +1225,213 @@ pub(crate) fn css(s: &str, out: &mut Out<'_>) {
         i = end;
     }
     out.text(sub(s, plain, n));
+}
+
+/// SQL's words and their class, each table sorted and lower-case (SQL words are not
+/// case-sensitive); see `languages::SQL_WORDS`.
+pub(crate) type SqlWords = &'static [(&'static [&'static str], Class)];
+
+/// The longest word in the SQL tables (`current_timestamp`).
+pub(crate) const SQL_MAX_WORD: usize = 17;
+
+/// The class of an SQL word, looked up without regard to case.
+fn sql_lookup(words: SqlWords, word: &str) -> Option<Class> {
+    let mut buf = [0u8; SQL_MAX_WORD];
+    let lower = buf.get_mut(..word.len())?;
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    let lower = std::str::from_utf8(lower).ok()?;
+    words
+        .iter()
+        .find(|(list, _)| list.binary_search(&lower).is_ok())
+        .map(|(_, class)| *class)
+}
+
+/// The end of an SQL string or quoted identifier opened at `i` by `q`, where a doubled `q`
+/// stands for one (and, with `backslash`, `\` escapes the next byte). It may span lines.
+fn sql_quoted_end(b: &[u8], i: usize, q: u8, backslash: bool) -> usize {
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'\\' if backslash => j += 2,
+            c if c == q && peek(b, j + 1) == q => j += 2,
+            c if c == q => return j + 1,
+            _ => j += 1,
+        }
+    }
+    b.len()
+}
+
+/// PostgreSQL's dollar quote at `i` (`$$` or `$tag$`): the end of the quoted string, if one
+/// starts there.
+fn sql_dollar_end(s: &str, i: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut j = i + 1;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+        j += 1;
+    }
+    // `$1` is a parameter, not a tag.
+    if peek(b, j) != b'$' || peek(b, i + 1).is_ascii_digit() {
+        return None;
+    }
+    let tag = sub(s, i, j + 1);
+    Some(find_after(s, j + 1, tag))
+}
+
+/// Scans SQL as PostgreSQL, MySQL and SQLite write it: keywords in any case, `'…'` strings
+/// with `''` inside (`E'…'` with backslash escapes, `$$…$$` bodies), `"quoted"` and
+/// `` `backticked` `` identifiers (left plain, like other identifiers, but never taken for
+/// keywords), numbers, `--` and nested `/* */` comments, parameters (`$1`, `:name`, `@var`),
+/// and `::type` casts. Operators are scanned (so `--` after `-` is seen) but not wrapped: the
+/// theme does not colour them. With `backslash`, `\` escapes in every string, as in MySQL;
+/// elsewhere only in `E'…'`, so `'C:\'` ends where PostgreSQL and SQLite end it.
+pub(crate) fn sql(s: &str, words: SqlWords, backslash: bool, out: &mut Out<'_>) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let (mut i, mut plain) = (0, 0);
+    // The previous token was `::`, so a word is a type.
+    let mut cast = false;
+    while i < n {
+        let c = b[i];
+        let start = i;
+        let mut end = i + 1;
+        let mut class = None;
+        let mut escapes = false;
+        let was_cast = std::mem::replace(&mut cast, false);
+        match c {
+            b'-' if peek(b, i + 1) == b'-' => {
+                end = find_byte(b, i, b'\n');
+                class = Some(Class::Comment);
+            }
+            b'/' if peek(b, i + 1) == b'*' => {
+                end = block_comment_end(s, i, "/*", "*/", true);
+                class = Some(Class::Comment);
+            }
+            b'\'' => {
+                end = sql_quoted_end(b, i, b'\'', backslash);
+                class = Some(Class::String);
+                escapes = backslash;
+            }
+            b'"' | b'`' => {
+                // A quoted identifier: a name, left plain, but skipped whole.
+                end = sql_quoted_end(b, i, c, false);
+            }
+            b'$' => {
+                if let Some(e) = sql_dollar_end(s, i) {
+                    end = e;
+                    class = Some(Class::String);
+                } else if peek(b, i + 1).is_ascii_digit() {
+                    end = i + 1;
+                    while end < n && b[end].is_ascii_digit() {
+                        end += 1;
+                    }
+                    class = Some(Class::VariableBuiltin);
+                }
+            }
+            b':' if peek(b, i + 1) == b':' => {
+                end = i + 2;
+                cast = true;
+            }
+            b':' | b'@' if is_ident_start(peek(b, i + 1)) || peek(b, i + 1) == b'@' => {
+                end = i + 1;
+                while end < n && (is_ident(b[end]) || b[end] == b'@') {
+                    end += 1;
+                }
+                class = Some(Class::VariableBuiltin);
+            }
+            b'0'..=b'9' => {
+                end = number_end(b, i);
+                class = Some(Class::Number);
+                // `1abc` is a (MySQL) name starting with digits, not a number.
+                if is_ident(peek(b, end)) {
+                    while end < n && is_ident(b[end]) {
+                        end += 1;
+                    }
+                    class = None;
+                }
+            }
+            b'.' if peek(b, i + 1).is_ascii_digit() && !is_ident(peek(b, i.wrapping_sub(1))) => {
+                end = number_end(b, i);
+                class = Some(Class::Number);
+            }
+            c if is_ident_start(c) => {
+                end = i + 1;
+                while end < n && (is_ident(b[end]) || b[end] == b'$') {
+                    end += 1;
+                }
+                let word = sub(s, start, end);
+                let q = peek(b, end);
+                let prefix = matches!(c | 0x20, b'e' | b'n' | b'x' | b'b') && end == i + 1;
+                if q == b'\'' && prefix {
+                    // E'…' (backslash escapes), N'…', X'…', B'…'.
+                    let backslash = backslash || c | 0x20 == b'e';
+                    end = sql_quoted_end(b, end, b'\'', backslash);
+                    class = Some(Class::String);
+                    escapes = backslash;
+                } else if was_cast {
+                    class = Some(match sql_lookup(words, word) {
+                        Some(Class::TypeBuiltin) => Class::TypeBuiltin,
+                        _ => Class::Type,
+                    });
+                } else {
+                    let call = b.get(skip_blanks(b, end)) == Some(&b'(');
+                    // `.` before a word makes it a column or table, whatever it spells.
+                    let qualified = i > 0 && b[i - 1] == b'.';
+                    class = match sql_lookup(words, word) {
+                        _ if qualified => None,
+                        Some(Class::FunctionBuiltin) if call => Some(Class::FunctionBuiltin),
+                        Some(Class::FunctionBuiltin) => None,
+                        Some(k) => Some(k),
+                        None if call => Some(Class::Function),
+                        None => None,
+                    };
+                }
+            }
+            _ => {}
+        }
+        let end = end.clamp(i + 1, n);
+        if let Some(class) = class {
+            out.text(sub(s, plain, start));
+            if class == Class::String {
+                out.string(sub(s, start, end), escapes);
+            } else {
+                out.span(class, sub(s, start, end));
+            }
+            plain = end;
+        }
+        i = end;
+    }
+    out.text(sub(s, plain, n));
+}
+
+/// The end of a number at `i`: digits, a fraction, an exponent, or `0x` hex.
+fn number_end(b: &[u8], i: usize) -> usize {
+    let mut j = i;
+    if b[i] == b'0' && matches!(peek(b, i + 1), b'x' | b'X') && peek(b, i + 2).is_ascii_hexdigit()
+    {
+        j = i + 2;
+        while j < b.len() && b[j].is_ascii_hexdigit() {
+            j += 1;
+        }
+        return j;
+    }
+    while j < b.len() && b[j].is_ascii_digit() {
+        j += 1;
+    }
+    if peek(b, j) == b'.' && peek(b, j + 1) != b'.' {
+        j += 1;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+    }
+    if matches!(peek(b, j), b'e' | b'E') {
+        let k = if matches!(peek(b, j + 1), b'+' | b'-') { j + 2 } else { j + 1 };
+        if peek(b, k).is_ascii_digit() {
+            j = k;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+        }
+    }
+    j
 }

@@ -560,7 +560,8 @@ mod tests {
                 "sql",
                 "SELECT \"order\", `group`, t.select, sum FROM t;\n",
             )
-            .unwrap();
+            .unwrap()
+            .into_owned();
         // Quoted identifiers, qualified names and a builtin function's name not called are
         // names, whatever they spell.
         for name in ["order", "group", "select", "sum"] {

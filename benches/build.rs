@@ -1,7 +1,7 @@
 //! Build benchmark: times `docsite build` on generated corpora.
 //!
 //! ```text
-//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail]
+//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail [--before BIN]]
 //!
 //! `--cold` deletes the site's `.docsite-cache` before every run, so every run highlights every
 //! code block again (a first build); without it, runs after the warm-up reuse the cache.
@@ -9,7 +9,9 @@
 //! `--long-tail` compares, to tmpfs only, the corpus above with the same corpus whose code
 //! blocks cycle through languages the own scanners do not know (`corpus::LONG_TAIL_LANGS`,
 //! highlighted by the grammar set), alternating one run of each so that a busy machine slows
-//! both alike, and prints the ratio of their medians (wall and CPU).
+//! both alike, and prints the ratio of their medians (wall and CPU). `--before BIN` adds a
+//! third build in each round: BIN (today's binary, built from main) on the standard corpus,
+//! and the ratios are then taken against it.
 //! ```
 //!
 //! For each page count (default 1,000 and 10,000) it generates a reproducible corpus (see
@@ -49,6 +51,8 @@ struct Args {
     cold: bool,
     /// Compare the standard corpus with its long-tail variant, alternating runs.
     long_tail: bool,
+    /// With `long_tail`, also time this binary on the standard corpus.
+    before: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -61,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         strict: false,
         cold: false,
         long_tail: false,
+        before: None,
     };
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
     // and then a small smoke run proves the harness works without spending minutes.
@@ -91,10 +96,11 @@ fn parse_args() -> Result<Args, String> {
             "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
             "--cold" => a.cold = true,
             "--long-tail" => a.long_tail = true,
+            "--before" => a.before = Some(PathBuf::from(value("--before")?)),
             "--strict" => a.strict = true,
             "-h" | "--help" => {
                 println!(
-                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail]"
+                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail [--before BIN]]"
                 );
                 std::process::exit(0);
             }
@@ -327,22 +333,24 @@ fn bench_one(
     })
 }
 
-/// `--long-tail`: one run on each corpus in turn, `warmup + runs` times, to tmpfs. Returns the
-/// rows of the standard and the long-tail corpus.
-fn bench_alternating(
-    bin: &Path,
-    base: &Path,
-    n: usize,
-    args: &Args,
-) -> Result<(Row, Row), String> {
+/// `--long-tail`: one run of each build in turn, `warmup + runs` times, to tmpfs. Returns the
+/// rows of `--before` on the standard corpus (if given), then of this binary on the standard
+/// and on the long-tail corpus.
+fn bench_alternating(bin: &Path, base: &Path, n: usize, args: &Args) -> Result<Vec<Row>, String> {
     let mut corpora = Vec::new();
     for (name, long_tail) in [("standard", false), ("long-tail", true)] {
         let root = base.join(format!("pages-{n}-{name}"));
         let c = corpus::generate_with(&root, n, args.seed, long_tail)
             .map_err(|e| format!("generating {n} pages in {}: {e}", root.display()))?;
-        corpora.push((root, c, base.join(format!("out-{n}-{name}"))));
+        corpora.push((root, c));
     }
-    let mut rows: [Vec<Row>; 2] = [Vec::new(), Vec::new()];
+    // (binary, corpus, output folder)
+    let mut builds: Vec<(&Path, usize, PathBuf)> = Vec::new();
+    if let Some(before) = &args.before {
+        builds.push((before, 0, base.join(format!("out-{n}-before"))));
+    }
+    builds.push((bin, 0, base.join(format!("out-{n}-standard"))));
+    builds.push((bin, 1, base.join(format!("out-{n}-long-tail"))));
     let one = Args {
         pages: vec![n],
         runs: 1,
@@ -352,10 +360,13 @@ fn bench_alternating(
         strict: false,
         cold: args.cold,
         long_tail: true,
+        before: None,
     };
+    let mut rows: Vec<Vec<Row>> = builds.iter().map(|_| Vec::new()).collect();
     for k in 0..args.warmup + args.runs {
-        for (i, (root, c, out)) in corpora.iter().enumerate() {
-            let row = bench_one(bin, root, out, &one, c, "tmpfs")?;
+        for (i, (b, c, out)) in builds.iter().enumerate() {
+            let (root, corpus) = &corpora[*c];
+            let row = bench_one(b, root, out, &one, corpus, "tmpfs")?;
             if k >= args.warmup {
                 rows[i].push(row);
             }
@@ -365,7 +376,10 @@ fn bench_alternating(
         pages: n,
         dest: "tmpfs",
         wall_med: median(rows.iter().map(|r| r.wall_med).collect()),
-        wall_min: rows.iter().map(|r| r.wall_min).fold(f64::INFINITY, f64::min),
+        wall_min: rows
+            .iter()
+            .map(|r| r.wall_min)
+            .fold(f64::INFINITY, f64::min),
         reported_med: rows
             .iter()
             .map(|r| r.reported_med)
@@ -377,12 +391,14 @@ fn bench_alternating(
         missed: false,
     };
     if args.keep.is_none() {
-        for (root, _, out) in &corpora {
+        for (root, _) in &corpora {
             let _ = std::fs::remove_dir_all(root);
+        }
+        for (_, _, out) in &builds {
             let _ = std::fs::remove_dir_all(out);
         }
     }
-    Ok((merge(&rows[0]), merge(&rows[1])))
+    Ok(rows.iter().map(|r| merge(r)).collect())
 }
 
 fn print_table(rows: &[Row], runs: usize) {
@@ -458,19 +474,32 @@ fn main() -> ExitCode {
     if args.long_tail {
         for &n in &args.pages {
             match bench_alternating(&bin, &base, n, &args) {
-                Ok((standard, long_tail)) => {
+                Ok(found) => {
+                    let names: &[&str] = if args.before.is_some() {
+                        &["before, standard", "after, standard", "after, long-tail"]
+                    } else {
+                        &["standard", "long-tail"]
+                    };
+                    let (Some(first), Some(last)) = (found.first(), found.last()) else {
+                        continue;
+                    };
+                    for (name, r) in names.iter().zip(&found) {
+                        println!(
+                            "{n} pages{} {name}: median {:.0} ms wall (min {:.0}), {:.0} ms cpu, peak RSS {}",
+                            if args.cold { " cold" } else { "" },
+                            r.wall_med,
+                            r.wall_min,
+                            r.cpu_med,
+                            r.rss_mb.map_or("n/a".into(), |v| format!("{v:.0} MB")),
+                        );
+                    }
                     println!(
-                        "{n} pages{}: standard {:.0} ms wall, {:.0} ms cpu; long-tail {:.0} ms wall, {:.0} ms cpu; ratio {:.2}× wall, {:.2}× cpu",
-                        if args.cold { ", cold" } else { "" },
-                        standard.wall_med,
-                        standard.cpu_med,
-                        long_tail.wall_med,
-                        long_tail.cpu_med,
-                        long_tail.wall_med / standard.wall_med,
-                        long_tail.cpu_med / standard.cpu_med,
+                        "long-tail / {}: {:.2}× wall, {:.2}× cpu",
+                        names[0],
+                        last.wall_med / first.wall_med,
+                        last.cpu_med / first.cpu_med,
                     );
-                    rows.push(standard);
-                    rows.push(long_tail);
+                    rows.extend(found);
                 }
                 Err(e) => {
                     failure = Some(e);

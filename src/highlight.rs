@@ -556,17 +556,17 @@ mod tests {
             ],
         );
         let html = Highlighter::default()
-            .highlight(
-                "sql",
-                "SELECT \"order\", `group`, t.select, sum FROM t;\n",
-            )
+            .highlight("sql", "SELECT \"order\", `group`, t.select, sum FROM t;\n")
             .unwrap()
             .into_owned();
         // Quoted identifiers, qualified names and a builtin function's name not called are
         // names, whatever they spell.
         for name in ["order", "group", "select", "sum"] {
             assert!(!has(&html, "hl-keyword", name), "{name}: {html}");
-            assert!(!has(&html, "hl-function hl-builtin", name), "{name}: {html}");
+            assert!(
+                !has(&html, "hl-function hl-builtin", name),
+                "{name}: {html}"
+            );
         }
         check(
             "postgresql",
@@ -665,7 +665,9 @@ mod tests {
         assert_eq!(near_miss("SLQ"), Some("sql"));
         assert_eq!(near_miss("pyhton"), Some("python"));
         assert_eq!(near_miss("javaa"), Some("java"));
-        for fine in ["sql", "SQL", "java", "nginx", "text", "txt", "", "x", "mermaid"] {
+        for fine in [
+            "sql", "SQL", "java", "nginx", "text", "txt", "", "x", "mermaid",
+        ] {
             assert_eq!(near_miss(fine), None, "{fine}");
         }
         // Far from everything: deliberate, stays plain without a word.
@@ -681,7 +683,10 @@ mod tests {
                 "// c\npublic class A { int n = 42; String s = \"x\"; }\n",
             )
             .unwrap();
-        assert_eq!(text_of(&html), "// c\npublic class A { int n = 42; String s = \"x\"; }\n");
+        assert_eq!(
+            text_of(&html),
+            "// c\npublic class A { int n = 42; String s = \"x\"; }\n"
+        );
         // Neighbouring tokens of one class share a span (`public class`).
         let within = |html: &str, class: &str, text: &str| {
             spans(html)
@@ -696,9 +701,7 @@ mod tests {
         for (class, _) in spans(&html) {
             assert!(class.starts_with("hl-"), "{class}");
         }
-        let nginx = h
-            .highlight("nginx", "server { listen 80; } # c\n")
-            .unwrap();
+        let nginx = h.highlight("nginx", "server { listen 80; } # c\n").unwrap();
         assert!(within(&nginx, "hl-comment", "# c"), "{nginx}");
         assert!(h.highlight("no-such-lang", "x").is_none());
     }
@@ -719,7 +722,10 @@ mod tests {
     #[test]
     #[ignore = "prints the list for grammars::FENCES"]
     fn print_fences() {
-        println!("{:?}", grammars::tokens_of(&two_face::syntax::extra_newlines()));
+        println!(
+            "{:?}",
+            grammars::tokens_of(&two_face::syntax::extra_newlines())
+        );
     }
 
     #[test]

@@ -255,6 +255,9 @@ fn a_fence_language_one_edit_from_a_known_one_is_a_warning_at_the_fence() {
     assert_eq!(p.kind.code(), "unknown-language");
     assert!(!p.is_error());
     assert_eq!((p.location.line, p.location.column), (7, 6), "{p}");
-    assert_eq!(p.kind.hint().unwrap().split('?').next(), Some("did you mean `sql`"));
+    assert_eq!(
+        p.kind.hint().unwrap().split('?').next(),
+        Some("did you mean `sql`")
+    );
     assert!(!loaded.has_errors());
 }

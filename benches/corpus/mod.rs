@@ -35,8 +35,18 @@ const LANGS: [&str; 7] = [
 /// Languages the own scanners do not know, for the long-tail variant (`--long-tail`): one block
 /// per page in turn, each a head line, body lines and a tail line from [`LONG_TAIL`]'s templates.
 pub const LONG_TAIL_LANGS: [&str; 12] = [
-    "java", "c", "cpp", "csharp", "ruby", "php", "kotlin", "swift", "lua", "haskell",
-    "dockerfile", "nginx",
+    "java",
+    "c",
+    "cpp",
+    "csharp",
+    "ruby",
+    "php",
+    "kotlin",
+    "swift",
+    "lua",
+    "haskell",
+    "dockerfile",
+    "nginx",
 ];
 
 /// Per long-tail language: head, body and tail templates. `{i}` is an identifier, `{n}` a

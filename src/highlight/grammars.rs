@@ -231,7 +231,10 @@ pub(crate) fn token(lang: &str) -> Option<&'static str> {
 
 /// Every fence name the grammar set answers to: its names and the aliases.
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {
-    FENCES.iter().copied().chain(ALIASES.iter().map(|(a, _)| *a))
+    FENCES
+        .iter()
+        .copied()
+        .chain(ALIASES.iter().map(|(a, _)| *a))
 }
 
 /// Every name the grammar set selects a grammar by, lower-case and sorted: kept in the source
@@ -367,7 +370,10 @@ mod tests {
         let set = two_face::syntax::extra_newlines();
         let expected = tokens_of(&set);
         assert!(
-            FENCES.iter().copied().eq(expected.iter().map(String::as_str)),
+            FENCES
+                .iter()
+                .copied()
+                .eq(expected.iter().map(String::as_str)),
             "FENCES is out of date; it should be:\n{expected:?}"
         );
         for (alias, token) in ALIASES {

@@ -1407,8 +1407,7 @@ pub(crate) fn sql(s: &str, words: SqlWords, backslash: bool, out: &mut Out<'_>) 
 /// The end of a number at `i`: digits, a fraction, an exponent, or `0x` hex.
 fn number_end(b: &[u8], i: usize) -> usize {
     let mut j = i;
-    if b[i] == b'0' && matches!(peek(b, i + 1), b'x' | b'X') && peek(b, i + 2).is_ascii_hexdigit()
-    {
+    if b[i] == b'0' && matches!(peek(b, i + 1), b'x' | b'X') && peek(b, i + 2).is_ascii_hexdigit() {
         j = i + 2;
         while j < b.len() && b[j].is_ascii_hexdigit() {
             j += 1;
@@ -1425,7 +1424,11 @@ fn number_end(b: &[u8], i: usize) -> usize {
         }
     }
     if matches!(peek(b, j), b'e' | b'E') {
-        let k = if matches!(peek(b, j + 1), b'+' | b'-') { j + 2 } else { j + 1 };
+        let k = if matches!(peek(b, j + 1), b'+' | b'-') {
+            j + 2
+        } else {
+            j + 1
+        };
         if peek(b, k).is_ascii_digit() {
             j = k;
             while j < b.len() && b[j].is_ascii_digit() {

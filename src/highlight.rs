@@ -720,24 +720,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "prints the list for grammars::FENCES"]
-    fn print_fences() {
-        println!(
-            "{:?}",
-            grammars::tokens_of(&two_face::syntax::extra_newlines())
-        );
-    }
-
-    #[test]
-    fn sql_and_long_tail_html() {
-        let h = Highlighter::default();
-        let sql = "-- Accounts active this week\nWITH recent AS (\n  SELECT account_id, max(seen_at) AS last_seen\n  FROM events WHERE seen_at > now() - interval '7 days'\n  GROUP BY account_id\n)\nSELECT a.\"name\", r.last_seen::date, 'it''s' AS note, 42, NULL\nFROM accounts a JOIN recent r USING (account_id) /* one row each */\nORDER BY r.last_seen DESC LIMIT $1;\n";
-        insta::assert_snapshot!("sql", h.highlight("sql", sql).unwrap());
-        let kotlin = "// Greets.\nfun greet(name: String): String {\n    val n = 3\n    return \"Hello, $name\" + n\n}\n";
-        insta::assert_snapshot!("kotlin", h.highlight("kotlin", kotlin).unwrap());
-    }
-
-    #[test]
     fn sql_word_tables_are_sorted_lowercase_and_short() {
         for (words, _) in languages::SQL_WORDS {
             assert!(words.windows(2).all(|w| w[0] < w[1]), "{words:?}");

@@ -105,7 +105,8 @@ async fn server(verifier: Arc<Verifier>, timings: Arc<Mutex<Timings>>) -> Result
         verifier,
         Mount {
             tls: false,
-            hosts: Vec::new(),
+            public_origin: None,
+            names: docsite::listen::Names::default(),
         },
     )
     .layer(from_fn_with_state(timings, timed));

@@ -852,7 +852,19 @@ fn list_static(root: &Path, dir: &Path, errors: &mut Vec<Error>) -> HashSet<Stri
     if !dir.is_dir() {
         return files;
     }
-    for entry in walkdir::WalkDir::new(dir).follow_links(true) {
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut walker = walkdir::WalkDir::new(dir).follow_links(true).into_iter();
+    while let Some(entry) = walker.next() {
+        if let Ok(e) = &entry {
+            let display = e.path().strip_prefix(root).unwrap_or(e.path());
+            if let Some(outside) = content::link_outside(e, &real_root, display) {
+                errors.push(outside);
+                if e.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
+                continue;
+            }
+        }
         match entry {
             Ok(e) if e.file_type().is_file() => {
                 if let Some(rel) = e
@@ -879,4 +891,33 @@ fn list_static(root: &Path, dir: &Path, errors: &mut Vec<Error>) -> HashSet<Stri
         }
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn static_links_out_of_the_site_are_errors_at_their_path() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("environ"), "SECRET=1").unwrap();
+        let site = tempfile::tempdir().unwrap();
+        let dir = site.path().join("static");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ok.css"), "a{}").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("environ"), dir.join("env.txt")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.join("outdir")).unwrap();
+        let mut errors = Vec::new();
+        let files = list_static(site.path(), &dir, &mut errors);
+        assert_eq!(files, HashSet::from(["ok.css".to_string()]));
+        let at: Vec<String> = errors.iter().map(|e| e.location.to_string()).collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.kind.code() == "symlink-outside-site")
+        );
+        assert!(at.iter().any(|l| l.contains("static/env.txt")), "{at:?}");
+    }
 }

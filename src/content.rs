@@ -83,6 +83,25 @@ pub fn is_hidden_name(name: &str) -> bool {
     (name.starts_with('_') || name.starts_with('.')) && name != "_index.md"
 }
 
+/// The error for a walked entry that is a symlink leading outside `real_root` (the site root,
+/// canonical), reported at `display`; `None` for anything else. A link that does not resolve is
+/// left to the walk, which reports it.
+pub fn link_outside(entry: &walkdir::DirEntry, real_root: &Path, display: &Path) -> Option<Error> {
+    if !entry.path_is_symlink() {
+        return None;
+    }
+    let real = std::fs::canonicalize(entry.path()).ok()?;
+    if real.starts_with(real_root) {
+        return None;
+    }
+    let target = std::fs::read_link(entry.path())
+        .map_or_else(|_| real.display().to_string(), |t| t.display().to_string());
+    Some(Error::new(
+        ErrorKind::SymlinkOutside { target },
+        Location::file(display),
+    ))
+}
+
 /// Loads every page, section and asset under `content_dir`. `root` is the site root, for
 /// messages. Drafts are skipped unless `drafts` is set.
 ///
@@ -116,14 +135,15 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
         );
     }
 
-    let walker = walkdir::WalkDir::new(content_dir)
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut walker = walkdir::WalkDir::new(content_dir)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden_name(&e.file_name().to_string_lossy()));
     let mut section_of_dir: std::collections::HashMap<String, usize> =
         [(String::new(), 0)].into_iter().collect();
-    for entry in walker {
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -151,6 +171,13 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
             }
         };
         if entry.depth() == 0 {
+            continue;
+        }
+        if let Some(e) = link_outside(&entry, &real_root, &display(entry.path())) {
+            errors.push(e);
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
             continue;
         }
         let Some(rel) = rel_path(entry.path(), content_dir) else {
@@ -296,6 +323,45 @@ pub fn decode(bytes: Vec<u8>, display: &Path) -> Result<String, Error> {
 
 #[cfg(test)]
 mod tests {
+
+    /// A link to a file outside the site (the review linked `/proc/self/environ`) was followed and
+    /// published; a link inside the site is fine.
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_site_are_errors_at_their_path() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "s").unwrap();
+        std::fs::create_dir(outside.path().join("dir")).unwrap();
+        std::fs::write(outside.path().join("dir/page.md"), "---\ntitle: X\n---\n").unwrap();
+        let site = tempfile::tempdir().unwrap();
+        let root = site.path();
+        let content = root.join("content");
+        std::fs::create_dir_all(&content).unwrap();
+        std::fs::write(root.join("shared.txt"), "ok").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), content.join("env.txt"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("dir"), content.join("linked")).unwrap();
+        std::os::unix::fs::symlink(root.join("shared.txt"), content.join("inside.txt")).unwrap();
+        let (loaded, errors) = load(root, &content, false);
+        let outside_at: Vec<String> = errors
+            .iter()
+            .filter(|e| matches!(e.kind, ErrorKind::SymlinkOutside { .. }))
+            .map(|e| e.location.to_string())
+            .collect();
+        assert_eq!(outside_at.len(), 2, "{errors:?}");
+        assert!(
+            outside_at.iter().any(|l| l.contains("content/env.txt")),
+            "{outside_at:?}"
+        );
+        assert!(
+            outside_at.iter().any(|l| l.contains("content/linked")),
+            "{outside_at:?}"
+        );
+        let rels: Vec<&str> = loaded.assets.iter().map(|a| a.rel.as_str()).collect();
+        assert_eq!(rels, vec!["inside.txt"]);
+        assert!(loaded.pages.is_empty());
+    }
+
     use super::*;
 
     #[test]

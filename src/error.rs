@@ -120,6 +120,13 @@ pub enum ErrorKind {
         /// The ancestor the link loops back to.
         target: String,
     },
+    /// A symlink in content/ or static/ that leads outside the site: following it would publish
+    /// whatever it points at (`/proc/self/environ`, a home folder).
+    #[error("symlink leads outside the site, to `{target}`: refused, not read")]
+    SymlinkOutside {
+        /// Where the link points, as written in it.
+        target: String,
+    },
     /// A source file is not UTF-8.
     #[error("file is not valid UTF-8: invalid byte at offset {offset}")]
     InvalidUtf8 {
@@ -349,6 +356,7 @@ impl ErrorKind {
     pub fn code(&self) -> &'static str {
         match self {
             ErrorKind::Io { .. } | ErrorKind::SymlinkLoop { .. } => "io",
+            ErrorKind::SymlinkOutside { .. } => "symlink-outside-site",
             ErrorKind::InvalidUtf8 { .. } => "encoding",
             ErrorKind::UnclosedFrontmatter { .. }
             | ErrorKind::FrontmatterSyntax { .. }
@@ -386,6 +394,9 @@ impl ErrorKind {
         Some(match self {
             ErrorKind::Io { .. } => "check that the file exists and is readable".into(),
             ErrorKind::SymlinkLoop { .. } => "remove the link or point it somewhere else".into(),
+            ErrorKind::SymlinkOutside { .. } => {
+                "copy the file into the site instead of linking to it, or point the link inside the site".into()
+            }
             ErrorKind::InvalidUtf8 { .. } => {
                 "save the file as UTF-8 (most editors: \"Save with encoding\")".into()
             }

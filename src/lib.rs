@@ -20,6 +20,7 @@ pub mod content;
 pub mod deps;
 pub mod error;
 pub mod frontmatter;
+pub mod headers;
 pub mod highlight;
 pub mod host;
 pub mod http;

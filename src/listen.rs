@@ -2,11 +2,15 @@
 //! plain TCP or TLS, with errors that say what to do, and the client address available to
 //! handlers (the verifier rate-limits by it).
 //!
+//! Every server run here answers only for the names in [`Names`]: a DNS-rebinding page
+//! reaches a loopback server under a name the attacker controls, and that name is what the
+//! `Host` header then carries.
+//!
 //! TLS exists because some providers accept only `https` callback URLs: `--tls` serves
 //! `https://localhost` with a self-signed certificate kept in the cache folder, or with the
 //! certificate and key the person supplies.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +56,85 @@ impl Bound {
     pub fn scheme(&self) -> &'static str {
         if self.tls.is_some() { "https" } else { "http" }
     }
+}
+
+/// The host names a server answers for: `localhost`, any IP literal, and the host of the
+/// configured public URL. Exact names only; a name that merely starts like an address
+/// (`127.evil.example`) is a DNS name someone else controls.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// The host of `[verify] public_url`, lowercased.
+    public: Option<String>,
+}
+
+impl Names {
+    /// The names for a server whose public URL is `public_url` (empty or not a URL: none).
+    pub fn new(public_url: &str) -> Names {
+        let public = url::Url::parse(public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        Names { public }
+    }
+
+    /// Whether a request whose `Host` (or HTTP/2 authority) is `host` is for this server.
+    pub fn allows(&self, host: &str) -> bool {
+        let Some(name) = host_name(host) else {
+            return false;
+        };
+        ip_literal(name).is_some()
+            || name.eq_ignore_ascii_case("localhost")
+            || self
+                .public
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The name part of a `Host` value (`name`, `name:port`, `[v6]`, `[v6]:port`); `None` when it
+/// is not an authority or carries user information.
+fn host_name(host: &str) -> Option<&str> {
+    let authority: axum::http::uri::Authority = host.parse().ok()?;
+    if authority.as_str().contains('@') || authority.as_str() != host {
+        return None;
+    }
+    let port_len = authority.port().map_or(0, |p| p.as_str().len() + 1);
+    host.get(..host.len() - port_len)
+}
+
+/// The address a host name is the literal of: dotted IPv4 exactly as `Ipv4Addr` reads it (no
+/// shorthand like `127.1`), or IPv6 in brackets.
+fn ip_literal(name: &str) -> Option<IpAddr> {
+    match name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        Some(v6) => v6.parse::<Ipv6Addr>().ok().map(IpAddr::V6),
+        None => name.parse::<Ipv4Addr>().ok().map(IpAddr::V4),
+    }
+}
+
+/// Whether `name` (a URL's host, brackets and all) is `localhost` or a loopback address.
+pub fn is_loopback_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("localhost") || ip_literal(name).is_some_and(|ip| ip.is_loopback())
+}
+
+/// Refuses, with 421 Misdirected Request, every request whose host is not one of `names`.
+async fn guard(
+    axum::extract::State(names): axum::extract::State<Arc<Names>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    if host.is_some_and(|h| names.allows(h)) {
+        return next.run(request).await;
+    }
+    (
+        axum::http::StatusCode::MISDIRECTED_REQUEST,
+        "This server answers only for localhost, IP addresses and the host of `[verify] public_url`. Open it at one of those, or set public_url to the name you use.\n",
+    )
+        .into_response()
 }
 
 fn io_error(action: &'static str, at: &str, message: String) -> Error {
@@ -196,9 +279,10 @@ fn plain(tcp: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStream)> {
     tcp.tap_io(no_delay as fn(&mut TcpStream))
 }
 
-/// Serves `app` on `bound` until the process stops.
-pub async fn run(bound: Bound, app: Router) -> Result<(), Error> {
+/// Serves `app` on `bound` until the process stops, answering only for `names`.
+pub async fn run(bound: Bound, app: Router, names: Names) -> Result<(), Error> {
     let at = bound.local.to_string();
+    let app = app.layer(axum::middleware::from_fn_with_state(Arc::new(names), guard));
     let service = |app: Router| app.into_make_service_with_connect_info::<SocketAddr>();
     let result = match bound.tls {
         None => axum::serve(plain(bound.tcp), service(app)).await,
@@ -249,5 +333,73 @@ mod tests {
         let (accepted, client) = tokio::join!(listener.accept(), TcpStream::connect(local));
         client.unwrap();
         assert!(accepted.0.nodelay().unwrap());
+    }
+
+    #[test]
+    fn only_exact_names_are_this_server() {
+        let names = Names::new("https://Docs.Example.com/guide/");
+        for ok in [
+            "localhost",
+            "LocalHost:4000",
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "[::1]",
+            "[::1]:8080",
+            "10.1.2.3",
+            "docs.example.com",
+            "docs.example.com:443",
+        ] {
+            assert!(names.allows(ok), "{ok} refused");
+        }
+        for bad in [
+            "127.evil.example",
+            "127.0.0.1.evil.example",
+            "127.1",
+            "localhost.evil.example",
+            "evil.example",
+            "[127.0.0.1]",
+            "user@localhost",
+            "docs.example.com.evil.example",
+            "",
+            "localhost/x",
+        ] {
+            assert!(!names.allows(bad), "{bad} allowed");
+        }
+        assert!(!Names::new("").allows("docs.example.com"));
+    }
+
+    #[test]
+    fn loopback_names_are_parsed_not_prefixed() {
+        assert!(is_loopback_name("localhost"));
+        assert!(is_loopback_name("127.0.0.2"));
+        assert!(is_loopback_name("[::1]"));
+        assert!(!is_loopback_name("127.evil.example"));
+        assert!(!is_loopback_name("10.0.0.1"));
+    }
+
+    /// Every route goes through the guard, the fallback included.
+    #[tokio::test]
+    async fn other_hosts_are_refused_on_every_route() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let bound = bind("127.0.0.1", 0, None).await.unwrap();
+        let local = bound.local;
+        let app = Router::new()
+            .route("/x", axum::routing::get(|| async { "x" }))
+            .fallback(|| async { "page" });
+        tokio::spawn(run(bound, app, Names::new("https://docs.example.com")));
+        let status = |host: &'static str, path: &'static str| async move {
+            let mut s = TcpStream::connect(local).await.unwrap();
+            let head = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+            s.write_all(head.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out.split(' ').nth(1).unwrap_or_default().to_string()
+        };
+        for path in ["/x", "/anything"] {
+            assert_eq!(status("127.evil.example", path).await, "421");
+            assert_eq!(status("evil.example:80", path).await, "421");
+            assert_eq!(status("127.0.0.1", path).await, "200");
+            assert_eq!(status("docs.example.com", path).await, "200");
+        }
     }
 }

@@ -451,17 +451,16 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
     let verify_config = crate::config::Config::load(&root)
         .map(|c| c.verify)
         .unwrap_or_default();
-    let verify =
-        crate::verify::server::for_site(&verify_config, &root, local, options.tls.is_some())
-            .map_err(|message| {
-                Error::new(
-                    ErrorKind::InvalidValue {
-                        key: "verify".into(),
-                        message,
-                    },
-                    Location::file(crate::config::CONFIG_FILE),
-                )
-            })?;
+    let verify = crate::verify::server::for_site(&verify_config, &root, options.tls.is_some())
+        .map_err(|message| {
+            Error::new(
+                ErrorKind::InvalidValue {
+                    key: "verify".into(),
+                    message,
+                },
+                Location::file(crate::config::CONFIG_FILE),
+            )
+        })?;
 
     let (tx, rx) = mpsc::unbounded_channel::<Vec<PathBuf>>();
     let watcher = watch(&root, tx.clone())?;
@@ -479,8 +478,12 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
         .fallback(get(page))
         .with_state(shared)
         .merge(verify);
+    let mut scripts = crate::headers::theme_scripts(Some(&root));
+    scripts.push(LIVE_JS.to_string());
+    let app = crate::headers::Policy::new(&scripts, options.tls.is_some()).layer(app);
     ready(local);
-    crate::listen::run(bound, app).await
+    let names = crate::listen::Names::new(&verify_config.public_url);
+    crate::listen::run(bound, app, names).await
 }
 
 fn apply(snapshot: &mut Snapshot, result: Result<Built, Vec<Error>>) {

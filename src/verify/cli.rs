@@ -133,7 +133,7 @@ async fn run_async(
         .route("/start/{nonce}", get(start))
         .route("/oauth/callback", get(callback))
         .with_state(ctx);
-    let server = tokio::spawn(listen::run(bound, app));
+    let server = tokio::spawn(listen::run(bound, app, listen::Names::default()));
     on_start(&start_url, &started.callback_url);
     let id = tokio::select! {
         finished = rx => finished.ok(),

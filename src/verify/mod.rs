@@ -15,6 +15,7 @@ pub mod providers;
 pub mod report;
 pub mod secret;
 pub mod server;
+pub mod special;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -463,7 +464,7 @@ impl Verifier {
         let loopback_origin = url::Url::parse(origin)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
-            .is_some_and(|h| h == "localhost" || h == "[::1]" || h.starts_with("127."));
+            .is_some_and(|h| crate::listen::is_loopback_name(&h));
         if info.https_callback_only
             && redirect_uri.starts_with("http:")
             && !(self.options.net.allow_insecure_loopback && loopback_origin)

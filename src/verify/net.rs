@@ -4,7 +4,7 @@
 //! DNS answer so a name cannot be pointed at an internal address later; no redirects; timeouts; and
 //! a cap on how much of a response is read.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use url::Url;
 
 use super::report::{Diagnosis, Field};
+use super::special::{self, Refused};
 
 /// Which addresses the verifier may contact.
 #[derive(Clone, Debug, Default)]
@@ -24,65 +25,16 @@ pub struct NetPolicy {
     pub extra_roots: Vec<Vec<u8>>,
 }
 
-/// Why an address is refused.
-fn forbidden(ip: IpAddr) -> Option<&'static str> {
-    let ip = match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(v6),
-        },
-        v4 => v4,
-    };
-    match ip {
-        IpAddr::V4(v4) => forbidden_v4(v4),
-        IpAddr::V6(v6) => forbidden_v6(v6),
-    }
-}
-
-fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, ..] = ip.octets();
-    if ip == Ipv4Addr::new(169, 254, 169, 254) || ip == Ipv4Addr::new(100, 100, 100, 200) {
-        Some("a cloud metadata address")
-    } else if ip.is_loopback() {
-        Some("a loopback address")
-    } else if ip.is_private() || (a == 100 && (64..128).contains(&b)) {
-        Some("a private address")
-    } else if ip.is_link_local() {
-        Some("a link-local address")
-    } else if ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast() || a == 0 {
-        Some("not a host address")
-    } else {
-        None
-    }
-}
-
-fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    let first = ip.segments()[0];
-    if ip == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
-        Some("a cloud metadata address")
-    } else if ip.is_loopback() {
-        Some("a loopback address")
-    } else if first & 0xfe00 == 0xfc00 {
-        Some("a private address")
-    } else if first & 0xffc0 == 0xfe80 {
-        Some("a link-local address")
-    } else if ip.is_unspecified() || ip.is_multicast() {
-        Some("not a host address")
-    } else {
-        None
-    }
-}
-
 impl NetPolicy {
-    /// Whether `ip` may be contacted; the reason when not.
+    /// Whether `ip` may be contacted; the reason when not. Metadata addresses are refused
+    /// first: an allowed network that contains one does not unblock it.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), &'static str> {
-        if self.allowed_networks.iter().any(|n| n.contains(&ip)) {
-            return Ok(());
-        }
-        match forbidden(ip) {
+        match special::refused(ip) {
             None => Ok(()),
-            Some("a loopback address") if self.allow_insecure_loopback => Ok(()),
-            Some(why) => Err(why),
+            Some(Refused::Metadata) => Err(Refused::Metadata.text()),
+            Some(Refused::Loopback) if self.allow_insecure_loopback => Ok(()),
+            Some(_) if self.allowed_networks.iter().any(|n| n.contains(&ip)) => Ok(()),
+            Some(why) => Err(why.text()),
         }
     }
 
@@ -153,15 +105,14 @@ fn seconds_text(millis: u64) -> String {
 /// What went wrong talking to the provider, below HTTP.
 #[derive(Debug, thiserror::Error)]
 pub enum NetFailure {
-    /// The address is not one the verifier may contact.
-    #[error("{host} resolves to {ip}, {why}, which the verifier does not contact")]
+    /// The name resolves only to addresses the verifier may not contact. What it resolved to
+    /// is not said: the answer of an internal DNS is not the form's to reveal.
+    #[error(
+        "{host} resolves only to addresses the verifier does not contact (private, loopback, link-local, metadata or reserved)"
+    )]
     Blocked {
         /// The host name.
         host: String,
-        /// The address it resolved to.
-        ip: IpAddr,
-        /// Why that address is refused.
-        why: &'static str,
     },
     /// The name does not resolve.
     #[error("the name {host} could not be resolved: {message}")]
@@ -322,11 +273,9 @@ struct GuardedResolver {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{host} resolves to {ip}, {why}")]
+#[error("{host} resolves only to addresses the verifier does not contact")]
 struct BlockedAddress {
     host: String,
-    ip: IpAddr,
-    why: &'static str,
 }
 
 impl reqwest::dns::Resolve for GuardedResolver {
@@ -336,21 +285,13 @@ impl reqwest::dns::Resolve for GuardedResolver {
         Box::pin(async move {
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refused = None;
+            let any = !found.is_empty();
             let allowed: Vec<SocketAddr> = found
                 .into_iter()
-                .filter(|a| match policy.check_ip(a.ip()) {
-                    Ok(()) => true,
-                    Err(why) => {
-                        refused.get_or_insert((a.ip(), why));
-                        false
-                    }
-                })
+                .filter(|a| policy.check_ip(a.ip()).is_ok())
                 .collect();
-            if allowed.is_empty() {
-                if let Some((ip, why)) = refused {
-                    return Err(Box::new(BlockedAddress { host, ip, why }) as _);
-                }
+            if allowed.is_empty() && any {
+                return Err(Box::new(BlockedAddress { host }) as _);
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
@@ -445,12 +386,8 @@ impl Http {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
         let mut words = Vec::new();
         while let Some(err) = source {
-            if let Some(b) = err.downcast_ref::<BlockedAddress>() {
-                return NetFailure::Blocked {
-                    host,
-                    ip: b.ip,
-                    why: b.why,
-                };
+            if err.is::<BlockedAddress>() {
+                return NetFailure::Blocked { host };
             }
             if let Some(tls) = err.downcast_ref::<rustls::Error>() {
                 return NetFailure::Tls {
@@ -471,12 +408,8 @@ impl Http {
                             message: tls.to_string(),
                         };
                     }
-                    if let Some(b) = inner.downcast_ref::<BlockedAddress>() {
-                        return NetFailure::Blocked {
-                            host,
-                            ip: b.ip,
-                            why: b.why,
-                        };
+                    if inner.is::<BlockedAddress>() {
+                        return NetFailure::Blocked { host };
                     }
                 }
                 if io.kind() == std::io::ErrorKind::ConnectionRefused {
@@ -584,5 +517,72 @@ mod tests {
         p.allowed_networks.push("10.0.0.0/8".parse().unwrap());
         assert!(p.check_url("https://10.1.2.3").is_ok());
         assert!(p.check_url("https://192.168.1.1").is_err());
+    }
+
+    /// An allowed range that happens to hold a metadata address does not unblock it.
+    #[test]
+    fn metadata_stays_refused_inside_allowed_networks() {
+        let mut p = policy(true);
+        for n in [
+            "169.254.0.0/16",
+            "100.64.0.0/10",
+            "fd00::/8",
+            "0.0.0.0/0",
+            "::/0",
+        ] {
+            p.allowed_networks.push(n.parse().unwrap());
+        }
+        for ip in [
+            "169.254.169.254",
+            "100.100.100.200",
+            "fd00:ec2::254",
+            "::ffff:169.254.169.254",
+        ] {
+            assert_eq!(
+                p.check_ip(ip.parse().unwrap()),
+                Err("a cloud metadata address"),
+                "{ip}"
+            );
+        }
+        assert!(p.check_ip("169.254.1.1".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn ipv4_inside_ipv6_is_judged_as_ipv4() {
+        let p = policy(false);
+        for url in [
+            "https://[::127.0.0.1]",
+            "https://[::ffff:127.0.0.1]",
+            "https://[64:ff9b::10.0.0.1]",
+            "https://[2002:c0a8:0101::1]",
+            "https://[fec0::1]",
+            "https://192.0.0.8",
+            "https://198.18.0.1",
+            "https://240.0.0.1",
+        ] {
+            assert!(p.check_url(url).is_err(), "{url} allowed");
+        }
+        // The loopback test setting admits loopback as written, not wrapped in IPv6.
+        let p = policy(true);
+        assert!(p.check_url("http://[::1]:9000").is_ok());
+        assert!(p.check_url("https://[::127.0.0.1]:9000").is_err());
+        assert!(p.check_url("https://[::ffff:127.0.0.1]:9000").is_err());
+    }
+
+    /// The resolver's answer stays internal: the message names the host only.
+    #[tokio::test]
+    async fn a_blocked_name_is_reported_without_its_addresses() {
+        let http = Http::new(Arc::new(policy(false)), Duration::from_secs(5)).unwrap();
+        let failure = http
+            .send(http.client().get("https://localhost:9/"))
+            .await
+            .unwrap_err();
+        assert!(matches!(failure, NetFailure::Blocked { .. }), "{failure:?}");
+        let text = failure.to_string();
+        assert!(text.contains("localhost"), "{text}");
+        assert!(
+            !text.contains("127.0.0.1") && !text.contains("::1"),
+            "{text}"
+        );
     }
 }

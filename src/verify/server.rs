@@ -21,19 +21,28 @@ use super::{CallbackOutcome, StartError, StartForm, Verifier, random_token};
 /// The cookie that binds a flow to the browser that started it.
 pub const COOKIE: &str = "docsite_verify";
 
+/// The same cookie under TLS: the `__Host-` prefix makes browsers refuse it unless it is
+/// `Secure`, for path `/` and without a `Domain`, so a sibling subdomain cannot plant one.
+pub const HOST_COOKIE: &str = "__Host-docsite_verify";
+
 /// How the server is reached, which the endpoint needs to check origins and build callback URLs.
 #[derive(Clone, Debug)]
 pub struct Mount {
-    /// Whether the server speaks https.
+    /// Whether the server itself speaks https.
     pub tls: bool,
-    /// Host names (with port) the endpoint answers for, besides loopback names.
-    pub hosts: Vec<String>,
+    /// The origin of `[verify] public_url`: requests for its host expect its scheme, whatever
+    /// the listener speaks (a TLS proxy in front of a plain listener).
+    pub public_origin: Option<String>,
+    /// The names the server answers for.
+    pub names: crate::listen::Names,
 }
 
 #[derive(Clone)]
 struct Ctx {
     verifier: Arc<Verifier>,
     mount: Arc<Mount>,
+    /// Signs the cookie values this server made, so a value a client chose is never adopted.
+    cookie_key: [u8; 32],
 }
 
 /// The verification routes, ready to merge into a server's router. The server must be run with
@@ -47,6 +56,7 @@ pub fn routes(verifier: Arc<Verifier>, mount: Mount) -> Router {
         .with_state(Ctx {
             verifier,
             mount: Arc::new(mount),
+            cookie_key: *blake3::hash(random_token().as_bytes()).as_bytes(),
         })
 }
 
@@ -87,7 +97,8 @@ fn page(status: StatusCode, title: &str, paragraphs: &[String]) -> Response {
         html.push_str(&esc(p));
         html.push_str("</p>");
     }
-    html.push_str("<p><a href=\"javascript:history.back()\">Go back</a></p></main></body></html>");
+    // A link, not `history.back()`: the Content Security Policy runs no `javascript:` URL.
+    html.push_str("<p><a href=\"/\">Back to the guide</a></p></main></body></html>");
     let mut response = (status, html).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -96,28 +107,46 @@ fn page(status: StatusCode, title: &str, paragraphs: &[String]) -> Response {
     no_store(response)
 }
 
-fn cookie(headers: &HeaderMap) -> Option<String> {
+/// The cookie's name on a server that does (`tls`) or does not speak https.
+fn cookie_name(tls: bool) -> &'static str {
+    if tls { HOST_COOKIE } else { COOKIE }
+}
+
+/// A new cookie value: a random token and its signature.
+fn mint(key: &[u8; 32]) -> String {
+    let token = random_token();
+    let mac = blake3::keyed_hash(key, token.as_bytes()).to_hex();
+    format!("{token}.{mac}")
+}
+
+/// The browser's cookie value, only if this server made it.
+fn cookie(headers: &HeaderMap, key: &[u8; 32], tls: bool) -> Option<String> {
+    let name = cookie_name(tls);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .filter_map(|c| c.trim().strip_prefix(name)?.strip_prefix('='))
         .find(|v| {
-            v.len() >= 16
-                && v.len() <= 64
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            let Some((token, mac)) = v.split_once('.') else {
+                return false;
+            };
+            // blake3::Hash compares in constant time.
+            token.len() <= 64
+                && blake3::Hash::from_hex(mac)
+                    .is_ok_and(|mac| mac == blake3::keyed_hash(key, token.as_bytes()))
         })
         .map(str::to_string)
 }
 
-fn loopback_host(host: &str) -> bool {
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
-        _ => host,
-    };
-    name == "localhost" || name == "[::1]" || name.starts_with("127.")
+/// The `Set-Cookie` value for `value`.
+fn set_cookie(value: &str, tls: bool) -> String {
+    let secure = if tls { "; Secure" } else { "" };
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600{secure}",
+        cookie_name(tls)
+    )
 }
 
 /// The browser's origin, if the request is a same-origin post to a host this server is for.
@@ -126,13 +155,25 @@ fn origin(headers: &HeaderMap, mount: &Mount) -> Result<String, String> {
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .ok_or("The request has no Host header.")?;
-    if !loopback_host(host) && !mount.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    if !mount.names.allows(host) {
         return Err(format!(
-            "This server does not answer verifications for the host `{host}`. Open the guide at the server's own address, or add it with --public-url."
+            "This server does not answer verifications for the host `{host}`. Open the guide at the server's own address, or set `[verify] public_url` to the address you use."
         ));
     }
-    let scheme = if mount.tls { "https" } else { "http" };
-    let expected = format!("{scheme}://{host}");
+    let public = mount.public_origin.as_deref().filter(|public| {
+        url::Url::parse(public).is_ok_and(|u| {
+            let authority = match (u.host_str(), u.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_string(),
+                _ => return false,
+            };
+            authority.eq_ignore_ascii_case(host)
+        })
+    });
+    let expected = match public {
+        Some(public) => public.trim_end_matches('/').to_string(),
+        None => format!("{}://{host}", if mount.tls { "https" } else { "http" }),
+    };
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         Some(o) if o.eq_ignore_ascii_case(&expected) => Ok(expected),
         Some(o) => Err(format!("The form was posted from {o}, not from {expected}. Only the guide's own page may start a verification.")),
@@ -221,7 +262,8 @@ async fn start(
         Ok(f) => f,
         Err(e) => return fail(StatusCode::BAD_REQUEST, BTreeMap::from([("form", e)])),
     };
-    let browser = cookie(&headers).unwrap_or_else(random_token);
+    let tls = ctx.mount.tls;
+    let browser = cookie(&headers, &ctx.cookie_key, tls).unwrap_or_else(|| mint(&ctx.cookie_key));
     let started = ctx.verifier.start(form, &origin, &browser, peer.ip()).await;
     let started = match started {
         Ok(s) => s,
@@ -240,9 +282,7 @@ async fn start(
             );
         }
     };
-    let secure = if ctx.mount.tls { "; Secure" } else { "" };
-    let set_cookie =
-        format!("{COOKIE}={browser}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600{secure}");
+    let set_cookie = set_cookie(&browser, tls);
     let mut response = if wants_json {
         json(
             StatusCode::OK,
@@ -278,7 +318,7 @@ async fn callback(
               "Start the verification from the form in the guide.".into()],
         );
     }
-    let browser = cookie(&headers);
+    let browser = cookie(&headers, &ctx.cookie_key, ctx.mount.tls);
     match ctx.verifier.callback(&query, browser.as_deref()).await {
         CallbackOutcome::Finished { id, page: guide } => {
             let location = format!("{guide}?verify={id}#dsv-result");
@@ -304,7 +344,7 @@ async fn callback(
 }
 
 async fn result(State(ctx): State<Ctx>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let browser = cookie(&headers);
+    let browser = cookie(&headers, &ctx.cookie_key, ctx.mount.tls);
     match ctx.verifier.report(&id, browser.as_deref()) {
         Some(report) => json(
             StatusCode::OK,
@@ -322,25 +362,115 @@ async fn result(State(ctx): State<Ctx>, Path(id): Path<String>, headers: HeaderM
 pub fn for_site(
     config: &crate::config::VerifyConfig,
     root: &std::path::Path,
-    local: SocketAddr,
     tls: bool,
 ) -> Result<Router, String> {
     let options = super::VerifyOptions::from_site(config, root)?;
-    let mut hosts = Vec::new();
-    if let Some(public) = &options.public_origin {
-        if let Some(host) = url::Url::parse(public).ok().and_then(|u| {
-            let host = u.host_str()?.to_string();
-            Some(match u.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            })
-        }) {
-            hosts.push(host);
+    let public_origin = options.public_origin.clone();
+    let verifier = Verifier::new(options)?;
+    Ok(routes(
+        Arc::new(verifier),
+        Mount {
+            tls,
+            public_origin,
+            names: crate::listen::Names::new(&config.public_url),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(host: &str, origin: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        h.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+        h
+    }
+
+    fn mount(tls: bool, public: &str) -> Mount {
+        Mount {
+            tls,
+            public_origin: super::super::parse_origin(public),
+            names: crate::listen::Names::new(public),
         }
     }
-    if !local.ip().is_loopback() && !local.ip().is_unspecified() {
-        hosts.push(local.to_string());
+
+    /// Behind a TLS proxy the listener speaks http, but browsers post from https.
+    #[test]
+    fn the_public_url_sets_the_expected_scheme() {
+        let m = mount(false, "https://docs.example.com");
+        let ok = origin(&headers("docs.example.com", "https://docs.example.com"), &m);
+        assert_eq!(ok.as_deref(), Ok("https://docs.example.com"));
+        assert!(origin(&headers("docs.example.com", "http://docs.example.com"), &m).is_err());
+        // Loopback keeps the listener's scheme.
+        assert_eq!(
+            origin(&headers("127.0.0.1:4000", "http://127.0.0.1:4000"), &m).as_deref(),
+            Ok("http://127.0.0.1:4000")
+        );
     }
-    let verifier = Verifier::new(options)?;
-    Ok(routes(Arc::new(verifier), Mount { tls, hosts }))
+
+    #[test]
+    fn only_cookies_this_server_made_are_adopted() {
+        let key = [7u8; 32];
+        let with = |name: &str, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::COOKIE,
+                HeaderValue::from_str(&format!("a=b; {name}={value}")).unwrap(),
+            );
+            h
+        };
+        // A value the client chose, even well-formed, is not this server's.
+        assert_eq!(
+            cookie(&with(COOKIE, "attackerchosenvalue123"), &key, false),
+            None
+        );
+        assert_eq!(
+            cookie(
+                &with(COOKIE, &format!("attacker.{}", "0".repeat(64))),
+                &key,
+                false
+            ),
+            None
+        );
+        let made = mint(&key);
+        assert_eq!(
+            cookie(&with(COOKIE, &made), &key, false).as_deref(),
+            Some(made.as_str())
+        );
+        // Another server's key does not verify it.
+        assert_eq!(cookie(&with(COOKIE, &made), &[8u8; 32], false), None);
+        // Under TLS only the __Host- cookie counts.
+        assert_eq!(cookie(&with(COOKIE, &made), &key, true), None);
+        assert_eq!(
+            cookie(&with(HOST_COOKIE, &made), &key, true).as_deref(),
+            Some(made.as_str())
+        );
+    }
+
+    #[test]
+    fn the_cookie_is_host_prefixed_under_tls() {
+        let tls = set_cookie("v", true);
+        assert!(tls.starts_with("__Host-docsite_verify=v;"), "{tls}");
+        for part in ["; Secure", "; Path=/", "; HttpOnly", "; SameSite=Lax"] {
+            assert!(tls.contains(part), "{tls}");
+        }
+        assert!(!tls.contains("Domain"));
+        let plain = set_cookie("v", false);
+        assert!(
+            plain.starts_with("docsite_verify=v;") && plain.contains("HttpOnly"),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn rebinding_names_cannot_post() {
+        let m = mount(false, "");
+        let e = origin(
+            &headers("127.evil.example:4000", "http://127.evil.example:4000"),
+            &m,
+        );
+        assert!(e.is_err());
+    }
 }

@@ -138,6 +138,7 @@ impl Loaded {
                     // Navigation reads titles from the pages: fingerprint it before the change.
                     before = Some(nav_prints(&self.site));
                 }
+                load_errors.extend(page.meta.warnings.iter().cloned());
                 self.site.pages[p].page = page;
             }
             Ok(None) => return Reloaded::Site,
@@ -154,7 +155,7 @@ impl Loaded {
             // Hidden or shown pages: their orphan-page findings may change.
             relisted = self.links.relist(&self.site);
         }
-        if load_errors.is_empty() {
+        if !load_errors.iter().any(Error::is_error) {
             let md = markdown::Renderer {
                 options: &self.site.config.markdown,
                 highlighter: self.highlighter.as_ref(),
@@ -313,7 +314,7 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
             &root.join(&config.folders.r#static),
             &mut static_errors,
         );
-        let loaded = content::load(root, &content_dir, drafts);
+        let loaded = content::load(root, &content_dir, drafts, &config.nav.file);
         problems.extend(static_errors);
         let theme = theme
             .join()

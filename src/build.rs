@@ -139,7 +139,7 @@ impl Loaded {
                     before = Some(nav_prints(&self.site));
                 }
                 load_errors.extend(page.meta.warnings.iter().cloned());
-                self.site.pages[p].page = page;
+                self.site.replace_page(p, page);
             }
             Ok(None) => return Reloaded::Site,
             Err(errors) => {

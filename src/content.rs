@@ -27,7 +27,8 @@ pub struct Source {
 impl Source {
     /// The Markdown body.
     pub fn body(&self) -> &str {
-        &self.text[self.body_offset..]
+        // Empty once a build freed the text to render.
+        self.text.get(self.body_offset..).unwrap_or("")
     }
 }
 

@@ -310,14 +310,7 @@ impl<'a> Renderer<'a> {
             None => body_html,
         };
         // Pages without a description get their opening's text, as search engines want one.
-        let summary;
-        let description = match &meta.description {
-            Some(d) => Some(d.as_str()),
-            None => {
-                summary = crate::summary::description(node.page.source.body());
-                summary.as_deref()
-            }
-        };
+        let description = meta.description.as_deref().or(node.summary.as_deref());
         let page = PageContext {
             title: &meta.title,
             description,

@@ -7,6 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::config::Config;
 use crate::content::{Asset, Content, Page};
 use crate::error::{Error, ErrorKind, Location};
@@ -55,6 +57,10 @@ pub struct PageNode {
     pub section: usize,
     /// Whether it is a section's `_index.md`.
     pub is_index: bool,
+    /// For a page without `description`: the text of its first paragraph, cut near 160
+    /// characters, its meta description. Made while the source is loaded (a build frees it
+    /// before rendering).
+    pub summary: Option<String>,
 }
 
 /// The whole site as a graph.
@@ -225,7 +231,7 @@ impl Site {
         }
         let mut pages: Vec<PageNode> = content
             .pages
-            .into_iter()
+            .into_par_iter()
             .enumerate()
             .map(|(i, page)| {
                 let section = section_of_page[i];
@@ -253,6 +259,7 @@ impl Site {
                     }
                 };
                 PageNode {
+                    summary: summary_of(&page),
                     page,
                     url,
                     section,
@@ -491,6 +498,12 @@ impl Site {
     /// indexes, URLs and lookup tables stay as they are: no disk, no Markdown, no maps rebuilt.
     pub fn renavigate(&mut self) {
         self.arrange();
+    }
+
+    /// Puts a newly loaded version of page `p` in place of the old one (same URL).
+    pub fn replace_page(&mut self, p: usize, page: Page) {
+        self.pages[p].summary = summary_of(&page);
+        self.pages[p].page = page;
     }
 
     /// The page loaded from a content-relative path (`docs/a.md`), if any.
@@ -768,6 +781,14 @@ impl Site {
             _ => format!("/{}{}", self.content_prefix, c),
         })
     }
+}
+
+/// The meta description a page without one gets from its first paragraph.
+fn summary_of(page: &Page) -> Option<String> {
+    if page.meta.description.is_some() || page.failed {
+        return None;
+    }
+    crate::summary::description(page.source.body())
 }
 
 /// A step of the reading-order walk.

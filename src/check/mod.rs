@@ -99,10 +99,7 @@ pub fn check_page(site: &Site, p: usize, bodies: &[Rendered]) -> Vec<Error> {
         .severity
         .get("missing-description")
         .is_some_and(|l| *l != Level::Off);
-    if wants_description
-        && node.page.meta.description.is_none()
-        && crate::summary::first_paragraph(src.body()).is_none()
-    {
+    if wants_description && node.page.meta.description.is_none() && node.summary.is_none() {
         out.push(Error::new(ErrorKind::MissingDescription, Location::file(&src.display)).warning());
     }
 

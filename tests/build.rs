@@ -227,8 +227,10 @@ fn failed_build_leaves_previous_output_untouched() {
     );
     site.write("content/b.md", "---\ntitel: B\n---\n");
     let errs = site.build().unwrap_err();
-    // Every problem in every file, not just the first.
-    assert_eq!(errs.0.len(), 2, "{errs:?}");
+    // Every problem in every file, not just the first: the broken link, the missing title, and
+    // the near-miss key that explains it (a warning).
+    assert_eq!(errs.0.len(), 3, "{errs:?}");
+    assert_eq!(errs.0.iter().filter(|e| e.is_error()).count(), 2, "{errs:?}");
     assert_eq!(
         std::fs::read_to_string(out.join("a/index.html")).unwrap(),
         before

@@ -415,11 +415,16 @@ impl Config {
             }
         }
         for prefix in &self.links.outside {
-            if !prefix.starts_with('/') || prefix.starts_with("//") || prefix.trim_matches('/').is_empty() {
+            if !prefix.starts_with('/')
+                || prefix.starts_with("//")
+                || prefix.trim_matches('/').is_empty()
+            {
                 errors.push(Error::new(
                     ErrorKind::InvalidValue {
                         key: "links.outside".into(),
-                        message: format!("`{prefix}` must be a site-absolute path such as `/blog/`"),
+                        message: format!(
+                            "`{prefix}` must be a site-absolute path such as `/blog/`"
+                        ),
                     },
                     at_key("outside"),
                 ));
@@ -430,7 +435,9 @@ impl Config {
             errors.push(Error::new(
                 ErrorKind::InvalidValue {
                     key: "nav.file".into(),
-                    message: format!("`{nav}` must be a Markdown file name such as `_nav.md`, without folders"),
+                    message: format!(
+                        "`{nav}` must be a Markdown file name such as `_nav.md`, without folders"
+                    ),
                 },
                 at_key("file"),
             ));
@@ -574,24 +581,46 @@ mod tests {
                 context: "configuration"
             }
         );
-        assert_eq!(e.kind.code(), "config", "a settings mistake is no frontmatter problem");
+        assert_eq!(
+            e.kind.code(),
+            "config",
+            "a settings mistake is no frontmatter problem"
+        );
     }
 
     #[test]
     fn outside_prefixes_take_their_paths_only() {
         let c = parse("[links]\noutside = [\"/blog/\", \"/pricing\"]\n").unwrap();
-        for inside in ["/blog/", "/blog", "/blog/post#x", "/pricing", "/pricing/", "/pricing?p=1"] {
+        for inside in [
+            "/blog/",
+            "/blog",
+            "/blog/post#x",
+            "/pricing",
+            "/pricing/",
+            "/pricing?p=1",
+        ] {
             assert!(c.links.is_outside(inside), "{inside}");
         }
-        for not in ["/blogs/x", "/pricingx", "blog/x", "//blog/x", "/docs/", "https://x/blog/"] {
+        for not in [
+            "/blogs/x",
+            "/pricingx",
+            "blog/x",
+            "//blog/x",
+            "/docs/",
+            "https://x/blog/",
+        ] {
             assert!(!c.links.is_outside(not), "{not}");
         }
     }
 
     #[test]
     fn bad_outside_prefix_and_nav_file_are_config_errors() {
-        let errs = parse("[links]\noutside = [\"blog\"]\n[nav]\nfile = \"a/nav.md\"\n").unwrap_err();
-        let codes: Vec<(&str, usize)> = errs.iter().map(|e| (e.kind.code(), e.location.line)).collect();
+        let errs =
+            parse("[links]\noutside = [\"blog\"]\n[nav]\nfile = \"a/nav.md\"\n").unwrap_err();
+        let codes: Vec<(&str, usize)> = errs
+            .iter()
+            .map(|e| (e.kind.code(), e.location.line))
+            .collect();
         assert_eq!(codes, [("config", 2), ("config", 4)]);
         assert_eq!(parse("").unwrap().nav.file, "_nav.md");
     }

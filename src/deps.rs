@@ -506,7 +506,11 @@ mod tests {
             Change::Everything,
             "a navigation file orders every page under its folder"
         );
-        assert_eq!(c("content/nowhere/_nav.md"), Change::Unrelated, "no such section");
+        assert_eq!(
+            c("content/nowhere/_nav.md"),
+            Change::Unrelated,
+            "no such section"
+        );
         std::fs::write(root.join("content/new.md"), "x").unwrap();
         assert_eq!(c("content/new.md"), Change::Everything, "a new page");
         assert_eq!(

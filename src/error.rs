@@ -327,7 +327,9 @@ pub enum ErrorKind {
         first_line: usize,
     },
     /// A page with neither a `description` nor a first paragraph to take one from.
-    #[error("no description: no `description` in the frontmatter and no paragraph to take one from")]
+    #[error(
+        "no description: no `description` in the frontmatter and no paragraph to take one from"
+    )]
     MissingDescription,
     /// A file under `content/` nothing references.
     #[error("unused asset: no page references this file")]

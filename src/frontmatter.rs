@@ -530,7 +530,12 @@ mod tests {
         assert_eq!(w.location.line, 3);
         assert_eq!(w.kind.hint().as_deref(), Some("did you mean `updated`?"));
         assert!(a.extra.contains_key("updated_at"));
-        assert!(fm("---\ntitle: x\nauthor: me\n---\n").unwrap().warnings.is_empty());
+        assert!(
+            fm("---\ntitle: x\nauthor: me\n---\n")
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]

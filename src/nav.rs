@@ -97,11 +97,13 @@ struct Open {
 
 impl Open {
     fn entry(self) -> Entry {
-        let title = collapse(if self.link.is_some() && !self.link_text.trim().is_empty() {
-            &self.link_text
-        } else {
-            &self.text
-        });
+        let title = collapse(
+            if self.link.is_some() && !self.link_text.trim().is_empty() {
+                &self.link_text
+            } else {
+                &self.text
+            },
+        );
         let (link, offset, len) = match self.link {
             Some((dest, offset, len)) if !dest.trim().is_empty() => (Some(dest), offset, len),
             _ => (None, self.start, title.len().max(1)),
@@ -233,8 +235,8 @@ fn blocks(text: &str, body_offset: usize) -> Vec<Block> {
             }
         }
     };
-    for (event, range) in Parser::new_ext(body, Options::ENABLE_HEADING_ATTRIBUTES)
-        .into_offset_iter()
+    for (event, range) in
+        Parser::new_ext(body, Options::ENABLE_HEADING_ATTRIBUTES).into_offset_iter()
     {
         let at = body_offset + range.start;
         match event {
@@ -464,7 +466,11 @@ mod tests {
         assert_eq!(n.expanded, ["Self-host"]);
         let docker = &n.entries[1].children[0].children[0];
         let loc = n.location(docker);
-        assert_eq!((loc.line, loc.column, loc.len), (10, 15, 9), "at the link's target");
+        assert_eq!(
+            (loc.line, loc.column, loc.len),
+            (10, 15, 9),
+            "at the link's target"
+        );
     }
 
     #[test]
@@ -485,12 +491,18 @@ mod tests {
             "Summary\n  Introduction -> intro.md\n  Guide -> guide/index.md\n    Install cli -> guide/install.md\n    Draft\n  Reference\n    Options -> ref/options.md\nAppendix\n  FAQ -> faq.md\n"
         );
         let lone = nav("# Summary\n\n- [A](a.md)\n- [B](b.md)\n");
-        assert_eq!(outline(&lone.entries), "A -> a.md\nB -> b.md\n", "a lone # Summary is the title");
+        assert_eq!(
+            outline(&lone.entries),
+            "A -> a.md\nB -> b.md\n",
+            "a lone # Summary is the title"
+        );
     }
 
     #[test]
     fn lists_under_headings_and_loose_lists() {
-        let n = nav("## Start\n\n- [A](a.md)\n\n- [B](b.md)\n\n  - [C](c.md)\n\n## [D](d.md)\n\nSome prose.\n");
+        let n = nav(
+            "## Start\n\n- [A](a.md)\n\n- [B](b.md)\n\n  - [C](c.md)\n\n## [D](d.md)\n\nSome prose.\n",
+        );
         assert_eq!(
             outline(&n.entries),
             "Start\n  A -> a.md\n  B -> b.md\n    C -> c.md\nD -> d.md\n"
@@ -504,13 +516,19 @@ mod tests {
         assert_eq!(n.warnings[0].kind.code(), "unknown-key");
         assert!(!n.warnings[0].is_error());
         assert_eq!(n.warnings[0].location.line, 2);
-        assert_eq!(n.warnings[0].kind.hint().as_deref(), Some("did you mean `expanded`?"));
+        assert_eq!(
+            n.warnings[0].kind.hint().as_deref(),
+            Some("did you mean `expanded`?")
+        );
         let errs = parse(NavSource {
             display: "n.md".into(),
             text: "---\nexpanded: 3\n---\n".into(),
         })
         .unwrap_err();
-        assert_eq!((errs[0].kind.code(), errs[0].location.line), ("frontmatter", 2));
+        assert_eq!(
+            (errs[0].kind.code(), errs[0].location.line),
+            ("frontmatter", 2)
+        );
         assert!(
             parse(NavSource {
                 display: "n.md".into(),

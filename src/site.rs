@@ -612,7 +612,10 @@ impl Site {
         let size = self.config.theme.sidebar_page_size.max(1);
         if let Some(place) = self.nav_places[page] {
             // One window per group of the file: the pages of a group share their sidebar.
-            return (place.section, place.own.or(place.parent).map_or(0, |g| g + 1));
+            return (
+                place.section,
+                place.own.or(place.parent).map_or(0, |g| g + 1),
+            );
         }
         if node.is_index {
             return (node.section, 0);
@@ -850,9 +853,10 @@ impl Site {
     /// The pages navigation lists, and those left out of a navigation file (already reported
     /// as `not-in-nav`, so no orphans).
     pub fn listed_pages(&self) -> impl Iterator<Item = usize> + '_ {
-        self.reading_order.iter().copied().chain(
-            (0..self.pages.len()).filter(|&p| self.missing_from_nav(p).is_some()),
-        )
+        self.reading_order
+            .iter()
+            .copied()
+            .chain((0..self.pages.len()).filter(|&p| self.missing_from_nav(p).is_some()))
     }
 
     /// What a section page lists: its navigation file's entries (the first pages and sections
@@ -1075,7 +1079,6 @@ impl Site {
         }
         Err(self.suggest(&path, RefKind::Link))
     }
-
 }
 
 impl Resolve for Site {

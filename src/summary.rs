@@ -107,7 +107,10 @@ mod tests {
             first_paragraph(body).as_deref(),
             Some("Install the cli, then run it.")
         );
-        assert_eq!(first_paragraph("## Only a heading\n\n```\ncode\n```\n"), None);
+        assert_eq!(
+            first_paragraph("## Only a heading\n\n```\ncode\n```\n"),
+            None
+        );
         assert_eq!(first_paragraph(""), None);
         assert_eq!(
             first_paragraph("<div>raw</div>\n\nText *here*.").as_deref(),
@@ -119,7 +122,11 @@ mod tests {
     fn cut_at_a_word_near_the_limit() {
         assert_eq!(cut("short text", 160), "short text");
         assert_eq!(cut("one two three four", 9), "one two…");
-        assert_eq!(cut("one two three four", 7), "one two…", "the limit falls on a space");
+        assert_eq!(
+            cut("one two three four", 7),
+            "one two…",
+            "the limit falls on a space"
+        );
         assert_eq!(cut("one, two three", 6), "one…", "no dangling comma");
         assert_eq!(cut("abcdefghij", 4), "abcd…", "one long word is cut inside");
         // Multi-byte letters: counted and cut as characters, never inside one.
@@ -135,6 +142,9 @@ mod tests {
         let body = format!("Intro {}\n", "lorem ipsum ".repeat(30));
         let d = description(&body).unwrap();
         assert!(d.starts_with("Intro lorem ipsum"));
-        assert!(d.chars().count() <= LIMIT + 1 && d.chars().count() > LIMIT - 20, "{d}");
+        assert!(
+            d.chars().count() <= LIMIT + 1 && d.chars().count() > LIMIT - 20,
+            "{d}"
+        );
     }
 }

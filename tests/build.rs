@@ -230,7 +230,11 @@ fn failed_build_leaves_previous_output_untouched() {
     // Every problem in every file, not just the first: the broken link, the missing title, and
     // the near-miss key that explains it (a warning).
     assert_eq!(errs.0.len(), 3, "{errs:?}");
-    assert_eq!(errs.0.iter().filter(|e| e.is_error()).count(), 2, "{errs:?}");
+    assert_eq!(
+        errs.0.iter().filter(|e| e.is_error()).count(),
+        2,
+        "{errs:?}"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("a/index.html")).unwrap(),
         before
@@ -559,7 +563,10 @@ fn canonical_and_og_url_only_with_an_absolute_base_url() {
     site.write("content/a.md", "---\ntitle: A\naliases: [/old/]\n---\nA.\n");
     site.build().unwrap();
     let html = site.read_out("a/index.html");
-    assert!(!html.contains("rel=\"canonical\""), "a relative canonical is invalid");
+    assert!(
+        !html.contains("rel=\"canonical\""),
+        "a relative canonical is invalid"
+    );
     assert!(!html.contains("og:url"));
     assert!(!site.read_out("old/index.html").contains("canonical"));
     site.write("docsite.toml", "base_url = \"https://example.org/docs/\"\n");
@@ -582,17 +589,36 @@ fn a_page_without_description_gets_its_first_paragraph_cut_near_160() {
         "---\ntitle: A\n---\n> [!NOTE]\n> Not this.\n\nInstall the **cli** first.\n\nNot this.\n",
     );
     site.write("content/b.md", &format!("---\ntitle: B\n---\n{long}\n"));
-    site.write("content/c.md", "---\ntitle: C\ndescription: Own words.\n---\nBody.\n");
+    site.write(
+        "content/c.md",
+        "---\ntitle: C\ndescription: Own words.\n---\nBody.\n",
+    );
     site.write("content/d.md", "---\ntitle: D\n---\n```\ncode only\n```\n");
     site.build().unwrap();
     let a = site.read_out("a/index.html");
-    assert!(a.contains("<meta name=\"description\" content=\"Install the cli first.\">"), "{a}");
+    assert!(
+        a.contains("<meta name=\"description\" content=\"Install the cli first.\">"),
+        "{a}"
+    );
     assert!(a.contains("<meta property=\"og:description\" content=\"Install the cli first.\">"));
     let b = site.read_out("b/index.html");
     let start = b.find("<meta name=\"description\" content=\"").unwrap() + 34;
     let description = &b[start..start + b[start..].find('"').unwrap()];
-    assert!(description.ends_with("a site. docsite turns…"), "cut at a word: {description}");
-    assert!((140..=161).contains(&description.chars().count()), "{description}");
-    assert!(site.read_out("c/index.html").contains("content=\"Own words.\""));
-    assert!(!site.read_out("d/index.html").contains("name=\"description\""));
+    assert!(
+        description.ends_with("a site. docsite turns…"),
+        "cut at a word: {description}"
+    );
+    assert!(
+        (140..=161).contains(&description.chars().count()),
+        "{description}"
+    );
+    assert!(
+        site.read_out("c/index.html")
+            .contains("content=\"Own words.\"")
+    );
+    assert!(
+        !site
+            .read_out("d/index.html")
+            .contains("name=\"description\"")
+    );
 }

@@ -253,21 +253,33 @@ fn links_into_a_page_that_failed_to_load_are_not_reported_as_broken() {
 fn near_miss_frontmatter_keys_warn_and_their_severity_is_configurable() {
     use docsite::build::load;
     let site = common::Site::new();
-    site.write("content/a.md", "---\ntitle: A\nupdated_at: 2026-01-01\n---\nA.\n");
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\nupdated_at: 2026-01-01\n---\nA.\n",
+    );
     let mut loaded = load(site.root(), &Default::default()).unwrap();
     assert_eq!(
         codes(&loaded.problems),
         vec![("unknown-key".into(), "content/a.md".into(), 3)]
     );
-    assert!(!loaded.has_errors(), "a warning: unknown keys are often deliberate");
+    assert!(
+        !loaded.has_errors(),
+        "a warning: unknown keys are often deliberate"
+    );
     // Reloading the page after an edit keeps reporting it, as a fresh load does.
-    site.write("content/a.md", "---\ntitle: A\nupdated_at: 2026-01-02\n---\nA.\n");
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\nupdated_at: 2026-01-02\n---\nA.\n",
+    );
     loaded.reload_page("a.md");
     assert_eq!(
         codes(&loaded.problems),
         vec![("unknown-key".into(), "content/a.md".into(), 3)]
     );
-    site.write("docsite.toml", "[check.severity]\n\"unknown-key\" = \"error\"\n");
+    site.write(
+        "docsite.toml",
+        "[check.severity]\n\"unknown-key\" = \"error\"\n",
+    );
     let loaded = load(site.root(), &Default::default()).unwrap();
     assert!(loaded.has_errors());
 }
@@ -276,11 +288,21 @@ fn near_miss_frontmatter_keys_warn_and_their_severity_is_configurable() {
 fn missing_description_is_reported_only_when_asked_for() {
     use docsite::build::load;
     let site = common::Site::new();
-    site.write("content/a.md", "---\ntitle: A\n---\nAn opening paragraph.\n");
-    site.write("content/b.md", "---\ntitle: B\ndescription: Own words.\n---\n- a list\n");
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\nAn opening paragraph.\n",
+    );
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\ndescription: Own words.\n---\n- a list\n",
+    );
     site.write("content/c.md", "---\ntitle: C\n---\n- only\n- a list\n");
     let loaded = load(site.root(), &Default::default()).unwrap();
-    assert!(loaded.problems.is_empty(), "off by default: {:?}", loaded.problems);
+    assert!(
+        loaded.problems.is_empty(),
+        "off by default: {:?}",
+        loaded.problems
+    );
     site.write(
         "docsite.toml",
         "[check.severity]\n\"missing-description\" = \"warning\"\n",

@@ -40,8 +40,14 @@ fn heading_form_orders_the_sidebar_with_its_titles_groups_and_dividers() {
     assert!(!sidebar(&page).contains("What is Acme"));
     // The groups on the way to the page are open, and so is `expanded: [Reference]`.
     let s = sidebar(&page);
-    assert!(s.contains("<details open>\n<summary>Self-host</summary>"), "{s}");
-    assert!(s.contains("<details open>\n<summary>Reference</summary>"), "{s}");
+    assert!(
+        s.contains("<details open>\n<summary>Self-host</summary>"),
+        "{s}"
+    );
+    assert!(
+        s.contains("<details open>\n<summary>Reference</summary>"),
+        "{s}"
+    );
     assert!(s.contains("href=\"/docs/get-started/docker/\" aria-current=\"page\""));
     assert!(s.contains("<li class=\"nav-divider\"><hr></li>"));
     // A page elsewhere on the website is a link, kept as written.
@@ -58,8 +64,14 @@ fn list_form_as_in_mdbook_orders_the_sidebar() {
     insta::assert_snapshot!("list_form_sidebar", sidebar(&page));
     let s = sidebar(&page);
     // The group `Advanced` holds the page: open. `Getting going` holds a page: closed.
-    assert!(s.contains("<details open>\n<summary>Advanced</summary>"), "{s}");
-    assert!(!s.contains("Summary"), "mdBook's `# Summary` is the file's title");
+    assert!(
+        s.contains("<details open>\n<summary>Advanced</summary>"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("Summary"),
+        "mdBook's `# Summary` is the file's title"
+    );
 }
 
 #[test]
@@ -68,7 +80,9 @@ fn the_file_order_is_the_reading_order_and_gives_breadcrumbs() {
     let page = read(&out, "docs/get-started/docker/index.html");
     // Previous: the entry before it in the file; next: the one after.
     let footer = &page[page.find("class=\"pager").expect("a pager")..];
-    let prev = footer.find("/docs/get-started/self-host/").expect("previous");
+    let prev = footer
+        .find("/docs/get-started/self-host/")
+        .expect("previous");
     let next = footer.find("/docs/upgrade/").expect("next");
     assert!(prev < next, "{footer}");
     // Breadcrumbs: the section, then the file's group and the entry holding the page.
@@ -84,7 +98,10 @@ fn the_file_order_is_the_reading_order_and_gives_breadcrumbs() {
     let why = read(&out, "docs/introduction/what-is-acme/index.html");
     let footer = &why[why.find("class=\"pager").unwrap()..];
     assert!(footer.contains("href=\"/docs/\""), "{footer}");
-    assert!(footer.contains("href=\"/docs/get-started/self-host/\""), "{footer}");
+    assert!(
+        footer.contains("href=\"/docs/get-started/self-host/\""),
+        "{footer}"
+    );
 }
 
 #[test]
@@ -111,7 +128,10 @@ fn links_to_the_rest_of_the_website_are_kept_as_written() {
     let page = read(&out, "guides/zebra/index.html");
     assert!(page.contains("href=\"/blog/2026/launch\""), "no base path");
     assert!(page.contains("href=\"/pricing#plans\""));
-    assert!(page.contains("href=\"/handbook/guides/aardvark/\""), "pages get it");
+    assert!(
+        page.contains("href=\"/handbook/guides/aardvark/\""),
+        "pages get it"
+    );
 }
 
 fn findings(name: &str) -> Vec<(String, String, usize, usize, bool)> {

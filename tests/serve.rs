@@ -1012,11 +1012,17 @@ fn a_saved_nav_file_reorders_every_page_as_a_clean_build() {
         c < a
     };
     let from = server.log_len();
-    site.write("content/docs/_nav.md", "- [C last](c.md)\n- [A](a.md)\n- [B](b.md)\n");
+    site.write(
+        "content/docs/_nav.md",
+        "- [C last](c.md)\n- [A](a.md)\n- [B](b.md)\n",
+    );
     settles_to_clean_build(&server, site.root(), "nav file added", from);
     assert!(order(&get(&server.addr, "/docs/b/").1), "the file's order");
     let from = server.log_len();
-    site.write("content/docs/_nav.md", "- [A](a.md)\n- [B](b.md)\n- [C last](c.md)\n");
+    site.write(
+        "content/docs/_nav.md",
+        "- [A](a.md)\n- [B](b.md)\n- [C last](c.md)\n",
+    );
     settles_to_clean_build(&server, site.root(), "nav file changed", from);
     assert!(!order(&get(&server.addr, "/docs/b/").1));
     let from = server.log_len();

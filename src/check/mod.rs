@@ -421,7 +421,8 @@ pub fn external_links(loaded: &Loaded) -> Vec<external::Link> {
         for (target, offset) in refs {
             let url = if target.starts_with("http://") || target.starts_with("https://") {
                 target.split('#').next().unwrap_or(target).to_string()
-            } else if let Some(origin) = origin.as_ref().filter(|_| config.links.is_outside(target)) {
+            } else if let Some(origin) = origin.as_ref().filter(|_| config.links.is_outside(target))
+            {
                 format!("{origin}{}", target.split('#').next().unwrap_or(target))
             } else {
                 continue;

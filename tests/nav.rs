@@ -41,11 +41,11 @@ fn heading_form_orders_the_sidebar_with_its_titles_groups_and_dividers() {
     // The groups on the way to the page are open, and so is `expanded: [Reference]`.
     let s = sidebar(&page);
     assert!(
-        s.contains("<details open>\n<summary>Self-host</summary>"),
+        s.contains("<b>Self-host</b>\n<details open>"),
         "{s}"
     );
     assert!(
-        s.contains("<details open>\n<summary>Reference</summary>"),
+        s.contains("<b>Reference</b>\n<details open>"),
         "{s}"
     );
     assert!(s.contains("href=\"/docs/get-started/docker/\" aria-current=\"page\""));
@@ -65,7 +65,7 @@ fn list_form_as_in_mdbook_orders_the_sidebar() {
     let s = sidebar(&page);
     // The group `Advanced` holds the page: open. `Getting going` holds a page: closed.
     assert!(
-        s.contains("<details open>\n<summary>Advanced</summary>"),
+        s.contains("<b>Advanced</b>\n<details open>"),
         "{s}"
     );
     assert!(

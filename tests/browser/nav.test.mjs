@@ -3,7 +3,7 @@
 //
 //  - axe-core finds nothing on pages whose sidebar holds groups, nested entries and a divider,
 //    in light and dark;
-//  - a group opens and closes from the keyboard (its title is the toggle), and what it holds
+//  - a group opens and closes from the keyboard (its chevron is the toggle), and what it holds
 //    is then reached by Tab.
 
 import assert from 'node:assert/strict';
@@ -65,7 +65,7 @@ describe('navigation files', () => {
       assert.equal(await details.getAttribute('open'), null, 'closed: the page is not in it');
       const install = group.locator('a', { hasText: 'Install' });
       assert.equal(await install.isVisible(), false);
-      // Tab from the entry before the group lands on the group's title.
+      // Tab from the entry before the group lands on the group's toggle.
       await page.locator('#sidebar a', { hasText: 'Why Acme' }).focus();
       await page.keyboard.press('Tab');
       assert.equal(await summary.evaluate((el) => el === document.activeElement), true);

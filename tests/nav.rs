@@ -40,14 +40,8 @@ fn heading_form_orders_the_sidebar_with_its_titles_groups_and_dividers() {
     assert!(!sidebar(&page).contains("What is Acme"));
     // The groups on the way to the page are open, and so is `expanded: [Reference]`.
     let s = sidebar(&page);
-    assert!(
-        s.contains("<b>Self-host</b>\n<details open>"),
-        "{s}"
-    );
-    assert!(
-        s.contains("<b>Reference</b>\n<details open>"),
-        "{s}"
-    );
+    assert!(s.contains("<b>Self-host</b>\n<details open>"), "{s}");
+    assert!(s.contains("<b>Reference</b>\n<details open>"), "{s}");
     assert!(s.contains("href=\"/docs/get-started/docker/\" aria-current=\"page\""));
     assert!(s.contains("<li class=\"nav-divider\"><hr></li>"));
     // A page elsewhere on the website is a link, kept as written.
@@ -64,10 +58,7 @@ fn list_form_as_in_mdbook_orders_the_sidebar() {
     insta::assert_snapshot!("list_form_sidebar", sidebar(&page));
     let s = sidebar(&page);
     // The group `Advanced` holds the page: open. `Getting going` holds a page: closed.
-    assert!(
-        s.contains("<b>Advanced</b>\n<details open>"),
-        "{s}"
-    );
+    assert!(s.contains("<b>Advanced</b>\n<details open>"), "{s}");
     assert!(
         !s.contains("Summary"),
         "mdBook's `# Summary` is the file's title"

@@ -393,6 +393,8 @@ impl Site {
         // is read in the file's order instead of its folders'.
         let mut reading_order = Vec::new();
         let mut read = vec![false; pages.len()];
+        // A file may list its own section, or one section twice: each is read once.
+        let mut walked = vec![false; sections.len()];
         let mut stack: Vec<Step<'_>> = vec![Step::Items(&sections[0].items)];
         if let Some(nav) = &self.navs[0] {
             stack = vec![Step::Entries(&nav.entries)];
@@ -421,6 +423,9 @@ impl Site {
                 Step::Item(Item::Section(s)) => {
                     if let Some(i) = sections[s].index {
                         push(i);
+                    }
+                    if std::mem::replace(&mut walked[s], true) {
+                        continue;
                     }
                     match &self.navs[s] {
                         Some(nav) => stack.push(Step::Entries(&nav.entries)),

@@ -205,3 +205,24 @@ fn nav_file_name_is_configurable_and_never_a_page() {
     assert!(s.find(">Second</a>").unwrap() < s.find(">First</a>").unwrap());
     assert!(!site.root().join("public/SUMMARY").exists());
 }
+
+#[test]
+fn a_file_listing_its_own_section_or_a_section_twice_still_builds() {
+    let site = Site::new();
+    site.write(
+        "content/docs/_nav.md",
+        "- [All docs](/)\n- [A](a.md)\n- [Part](part/)\n- [Part again](part/)\n",
+    );
+    site.write("content/docs/a.md", "---\ntitle: A\n---\nA.\n");
+    site.write(
+        "content/docs/part/_nav.md",
+        "- [P](p.md)\n- [Docs](/docs/)\n",
+    );
+    site.write("content/docs/part/p.md", "---\ntitle: P\n---\nP.\n");
+    let summary = site.build().unwrap();
+    let codes: Vec<&str> = summary.warnings.iter().map(|w| w.kind.code()).collect();
+    assert_eq!(codes, ["duplicate-nav-entry"], "{:?}", summary.warnings);
+    let a = site.read_out("docs/a/index.html");
+    let s = sidebar(&a);
+    assert!(s.contains(">All docs</a>") && s.contains(">P</a>"), "{s}");
+}

@@ -138,7 +138,8 @@ impl Loaded {
                     // Navigation reads titles from the pages: fingerprint it before the change.
                     before = Some(nav_prints(&self.site));
                 }
-                self.site.pages[p].page = page;
+                load_errors.extend(page.meta.warnings.iter().cloned());
+                self.site.replace_page(p, page);
             }
             Ok(None) => return Reloaded::Site,
             Err(errors) => {
@@ -154,7 +155,7 @@ impl Loaded {
             // Hidden or shown pages: their orphan-page findings may change.
             relisted = self.links.relist(&self.site);
         }
-        if load_errors.is_empty() {
+        if !load_errors.iter().any(Error::is_error) {
             let md = markdown::Renderer {
                 options: &self.site.config.markdown,
                 highlighter: self.highlighter.as_ref(),
@@ -320,7 +321,7 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
             &root.join(&config.folders.r#static),
             &mut static_errors,
         );
-        let loaded = content::load(root, &content_dir, drafts);
+        let loaded = content::load(root, &content_dir, drafts, &config.nav.file);
         problems.extend(static_errors);
         let theme = theme
             .join()

@@ -36,6 +36,10 @@ pub struct Config {
     pub verify: VerifyConfig,
     /// How images are turned into responsive WebP.
     pub images: ImageOptions,
+    /// Hand-ordered navigation files.
+    pub nav: NavOptions,
+    /// How links to the rest of the website are treated.
+    pub links: LinkOptions,
 }
 
 impl Default for Config {
@@ -51,7 +55,55 @@ impl Default for Config {
             check: CheckOptions::default(),
             verify: VerifyConfig::default(),
             images: ImageOptions::default(),
+            nav: NavOptions::default(),
+            links: LinkOptions::default(),
         }
+    }
+}
+
+/// `[nav]`: the file a section's sidebar order is read from (see the `nav` module).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NavOptions {
+    /// The navigation file's name, looked for in every section folder. It starts with `_` by
+    /// default so that it is never published as a page.
+    pub file: String,
+}
+
+impl Default for NavOptions {
+    fn default() -> Self {
+        NavOptions {
+            file: "_nav.md".into(),
+        }
+    }
+}
+
+/// `[links]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinkOptions {
+    /// Site-absolute path prefixes served by another part of the same website (`/blog/`,
+    /// `/pricing`): links under them are neither checked against the pages nor given the base
+    /// path.
+    pub outside: Vec<String>,
+}
+
+impl LinkOptions {
+    /// Whether a site-absolute path (`/blog/post?x#y`) belongs to another part of the website.
+    /// A prefix ending with `/` takes everything under it (and the folder without its slash);
+    /// any other prefix takes that path and what is under it, not `/pricingx`.
+    pub fn is_outside(&self, target: &str) -> bool {
+        if !target.starts_with('/') || target.starts_with("//") {
+            return false;
+        }
+        let path = target.split(['#', '?']).next().unwrap_or(target);
+        self.outside.iter().any(|prefix| {
+            let bare = prefix.trim_end_matches('/');
+            match path.strip_prefix(bare) {
+                Some(rest) => !bare.is_empty() && (rest.is_empty() || rest.starts_with('/')),
+                None => false,
+            }
+        })
     }
 }
 
@@ -247,9 +299,13 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "check",
             "verify",
             "images",
+            "nav",
+            "links",
         ],
     ),
     ("check", &["severity"]),
+    ("nav", &["file"]),
+    ("links", &["outside"]),
     (
         "folders",
         &["content", "templates", "static", "output", "cache"],
@@ -354,7 +410,7 @@ impl Config {
         for code in self.check.severity.keys() {
             if !crate::error::CODES.contains(&code.as_str()) {
                 errors.push(Error::new(
-                    ErrorKind::UnknownKey {
+                    ErrorKind::UnknownSetting {
                         key: format!("check.severity.{code}"),
                         suggestion: closest(code, crate::error::CODES.iter().copied())
                             .map(str::to_string),
@@ -363,6 +419,34 @@ impl Config {
                     at_key(code),
                 ));
             }
+        }
+        for prefix in &self.links.outside {
+            if !prefix.starts_with('/')
+                || prefix.starts_with("//")
+                || prefix.trim_matches('/').is_empty()
+            {
+                errors.push(Error::new(
+                    ErrorKind::InvalidValue {
+                        key: "links.outside".into(),
+                        message: format!(
+                            "`{prefix}` must be a site-absolute path such as `/blog/`"
+                        ),
+                    },
+                    at_key("outside"),
+                ));
+            }
+        }
+        let nav = &self.nav.file;
+        if !nav.ends_with(".md") || nav.contains(['/', '\\']) || nav == "_index.md" {
+            errors.push(Error::new(
+                ErrorKind::InvalidValue {
+                    key: "nav.file".into(),
+                    message: format!(
+                        "`{nav}` must be a Markdown file name such as `_nav.md`, without folders"
+                    ),
+                },
+                at_key("file"),
+            ));
         }
         for (key, value) in [
             ("method", self.images.method),
@@ -397,6 +481,11 @@ impl Config {
     /// The path part of `base_url`, always starting and ending with `/`.
     pub fn base_path(&self) -> String {
         base_path(&self.base_url).unwrap_or_else(|_| "/".into())
+    }
+
+    /// Whether `base_url` names a host, so that permalinks are absolute URLs.
+    pub fn has_absolute_base_url(&self) -> bool {
+        self.base_url.starts_with("https://") || self.base_url.starts_with("http://")
     }
 
     /// `base_url` with a trailing slash.
@@ -458,7 +547,7 @@ fn check_keys(
                 format!("{prefix}.{name}")
             };
             errors.push(Error::new(
-                ErrorKind::UnknownKey {
+                ErrorKind::UnknownSetting {
                     key: full,
                     suggestion: closest(name, known.iter().copied()).map(str::to_string),
                     context: "configuration",
@@ -506,12 +595,54 @@ mod tests {
         assert_eq!(e.location.line, 4);
         assert_eq!(
             e.kind,
-            ErrorKind::UnknownKey {
+            ErrorKind::UnknownSetting {
                 key: "markdown.highlite".into(),
                 suggestion: Some("highlight".into()),
                 context: "configuration"
             }
         );
+        assert_eq!(
+            e.kind.code(),
+            "config",
+            "a settings mistake is no frontmatter problem"
+        );
+    }
+
+    #[test]
+    fn outside_prefixes_take_their_paths_only() {
+        let c = parse("[links]\noutside = [\"/blog/\", \"/pricing\"]\n").unwrap();
+        for inside in [
+            "/blog/",
+            "/blog",
+            "/blog/post#x",
+            "/pricing",
+            "/pricing/",
+            "/pricing?p=1",
+        ] {
+            assert!(c.links.is_outside(inside), "{inside}");
+        }
+        for not in [
+            "/blogs/x",
+            "/pricingx",
+            "blog/x",
+            "//blog/x",
+            "/docs/",
+            "https://x/blog/",
+        ] {
+            assert!(!c.links.is_outside(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn bad_outside_prefix_and_nav_file_are_config_errors() {
+        let errs =
+            parse("[links]\noutside = [\"blog\"]\n[nav]\nfile = \"a/nav.md\"\n").unwrap_err();
+        let codes: Vec<(&str, usize)> = errs
+            .iter()
+            .map(|e| (e.kind.code(), e.location.line))
+            .collect();
+        assert_eq!(codes, [("config", 2), ("config", 4)]);
+        assert_eq!(parse("").unwrap().nav.file, "_nav.md");
     }
 
     #[test]

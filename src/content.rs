@@ -27,7 +27,8 @@ pub struct Source {
 impl Source {
     /// The Markdown body.
     pub fn body(&self) -> &str {
-        &self.text[self.body_offset..]
+        // Empty once a build freed the text to render.
+        self.text.get(self.body_offset..).unwrap_or("")
     }
 }
 
@@ -56,6 +57,8 @@ pub struct Section {
     pub pages: Vec<usize>,
     /// Sections directly inside.
     pub children: Vec<usize>,
+    /// Its navigation file (`[nav] file`), if it has one.
+    pub nav: Option<crate::nav::NavSource>,
 }
 
 /// A file beside the pages that is published as it is (an image, a download).
@@ -102,12 +105,18 @@ pub fn link_outside(entry: &walkdir::DirEntry, real_root: &Path, display: &Path)
     ))
 }
 
-/// Loads every page, section and asset under `content_dir`. `root` is the site root, for
-/// messages. Drafts are skipped unless `drafts` is set.
+/// Loads every page, section and asset under `content_dir`, and each folder's navigation file
+/// (named `nav_file`, which is never a page). `root` is the site root, for messages. Drafts are
+/// skipped unless `drafts` is set.
 ///
 /// Returns what could be loaded together with every problem found, so that the later stages can
 /// report their problems too; a page that failed to load is kept as a placeholder.
-pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Error>) {
+pub fn load(
+    root: &Path,
+    content_dir: &Path,
+    drafts: bool,
+    nav_file: &str,
+) -> (Content, Vec<Error>) {
     let mut errors = Vec::new();
     let mut md_files: Vec<(String, PathBuf)> = Vec::new();
     let mut content = Content {
@@ -117,6 +126,7 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
             parent: None,
             pages: Vec::new(),
             children: Vec::new(),
+            nav: None,
         }],
         ..Content::default()
     };
@@ -200,16 +210,40 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
                 parent: Some(parent),
                 pages: Vec::new(),
                 children: Vec::new(),
+                nav: None,
             });
             content.sections[parent].children.push(id);
             section_of_dir.insert(rel, id);
         } else if rel.ends_with(".md") {
-            md_files.push((rel, entry.path().to_path_buf()));
+            if entry.file_name().to_str() != Some(nav_file) {
+                md_files.push((rel, entry.path().to_path_buf()));
+            }
         } else {
             content.assets.push(Asset {
                 rel,
                 path: entry.path().to_path_buf(),
             });
+        }
+    }
+
+    // Navigation files: looked up folder by folder, since `_`-names are not walked.
+    for section in &mut content.sections {
+        let path = content_dir.join(&section.rel).join(nav_file);
+        if !path.is_file() {
+            continue;
+        }
+        let shown = display(&path);
+        match std::fs::read(&path) {
+            Ok(bytes) => match decode(bytes, &shown) {
+                Ok(text) => {
+                    section.nav = Some(crate::nav::NavSource {
+                        display: shown,
+                        text,
+                    })
+                }
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(Error::io("reading", &shown, &e)),
         }
     }
 
@@ -219,7 +253,10 @@ pub fn load(root: &Path, content_dir: &Path, drafts: bool) -> (Content, Vec<Erro
         .collect();
     for ((rel, path), result) in md_files.iter().zip(loaded) {
         let page = match result {
-            Ok(Some(page)) => Some(page),
+            Ok(Some(page)) => {
+                errors.extend(page.meta.warnings.iter().cloned());
+                Some(page)
+            }
             Ok(None) => None,
             Err(mut e) => {
                 errors.append(&mut e);
@@ -342,7 +379,7 @@ mod tests {
             .unwrap();
         std::os::unix::fs::symlink(outside.path().join("dir"), content.join("linked")).unwrap();
         std::os::unix::fs::symlink(root.join("shared.txt"), content.join("inside.txt")).unwrap();
-        let (loaded, errors) = load(root, &content, false);
+        let (loaded, errors) = load(root, &content, false, "_nav.md");
         let outside_at: Vec<String> = errors
             .iter()
             .filter(|e| matches!(e.kind, ErrorKind::SymlinkOutside { .. }))

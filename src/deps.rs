@@ -10,6 +10,7 @@
 //! | a page's `slug`, `aliases`, `draft`; a new, deleted or renamed page, asset or folder | everything | everything |
 //! | a template (added, changed, removed) | the theme | pages whose template reaches it through `extends`/`include`/`import` (every page when the sidebar template does), the site-wide documents |
 //! | `docsite.toml` | everything | everything |
+//! | a section's navigation file (`[nav] file`, `_nav.md`), saved, added or removed | everything | everything |
 //! | a file in `static/` changed in place | that file | nothing, or every page for a theme file (`docsite.css`…: page links carry its hash) |
 //! | a content asset changed in place | that file | the pages that reference it |
 //! | anything else under the root | nothing | nothing |
@@ -63,6 +64,7 @@ pub fn frontmatter_reach(old: &Frontmatter, new: &Frontmatter) -> Reach {
         search: _,
         verify: _,
         extra: _,
+        warnings: _,
     } = new;
     if *slug != old.slug || *draft != old.draft || *aliases != old.aliases {
         return Reach::Site;
@@ -114,6 +116,13 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
         let Some(rel) = rel else {
             return Change::Everything;
         };
+        // A navigation file orders the sidebar, the reading order and breadcrumbs of every
+        // page under its folder: the site is loaded again (it moves no URL, but resolving its
+        // links needs the whole graph, and a save is rare).
+        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        if name == site.config.nav.file && site.section_at(dir).is_some() {
+            return Change::Everything;
+        }
         if rel
             .split('/')
             .any(|c| c != "_index.md" && crate::content::is_hidden_name(c))
@@ -362,14 +371,19 @@ pub fn nav_prints(site: &Site) -> NavPrints {
                 windows.get(&site.sidebar_key(p)).hash(&mut h);
                 let (prev, next) = site.neighbours(p);
                 (title(prev), title(next)).hash(&mut h);
-                let crumbs = match (node.is_index, site.sections[node.section].parent) {
-                    (true, Some(parent)) => trails[parent],
-                    (true, None) => 0,
-                    (false, _) => trails[node.section],
-                };
-                crumbs.hash(&mut h);
+                if site.orders_by_nav_file(p) {
+                    // Breadcrumbs that name the file's groups: few pages, hashed in full.
+                    site.breadcrumbs(p).hash(&mut h);
+                } else {
+                    let crumbs = match (node.is_index, site.sections[node.section].parent) {
+                        (true, Some(parent)) => trails[parent],
+                        (true, None) => 0,
+                        (false, _) => trails[node.section],
+                    };
+                    crumbs.hash(&mut h);
+                }
                 if node.is_index {
-                    for &item in &site.sections[node.section].items {
+                    for item in site.listing_items(node.section) {
                         let description = match item {
                             Item::Page(q) => site.pages[q].page.meta.description.as_deref(),
                             Item::Section(s) => site.sections[s]
@@ -474,6 +488,16 @@ mod tests {
         );
         assert!(matches!(c("content/data.csv"), Change::Asset(_)));
         assert_eq!(c("content/_draft.md"), Change::Unrelated);
+        assert_eq!(
+            c("content/_nav.md"),
+            Change::Everything,
+            "a navigation file orders every page under its folder"
+        );
+        assert_eq!(
+            c("content/nowhere/_nav.md"),
+            Change::Unrelated,
+            "no such section"
+        );
         std::fs::write(root.join("content/new.md"), "x").unwrap();
         assert_eq!(c("content/new.md"), Change::Everything, "a new page");
         assert_eq!(

@@ -173,6 +173,16 @@ pub enum ErrorKind {
         /// Where valid keys are documented ("frontmatter", "docsite.toml").
         context: &'static str,
     },
+    /// A key of `docsite.toml` (or a finding code in `[check.severity]`) that does not exist.
+    #[error("unknown setting `{key}`")]
+    UnknownSetting {
+        /// The key as written (with its table: `markdown.highlite`).
+        key: String,
+        /// The closest valid key, if one is close.
+        suggestion: Option<String>,
+        /// Where valid keys are documented ("configuration", "finding codes").
+        context: &'static str,
+    },
     /// A `verify:` frontmatter table that cannot be used.
     #[error("invalid `verify` settings: {message}")]
     InvalidVerify {
@@ -318,6 +328,25 @@ pub enum ErrorKind {
     /// A page nothing links to and navigation does not list.
     #[error("orphan page: not in navigation and no page links here")]
     OrphanPage,
+    /// A published page its section's navigation file does not list.
+    #[error("not in navigation: `{nav}` does not list this page")]
+    NotInNav {
+        /// The navigation file that orders the page's section.
+        nav: String,
+    },
+    /// A page listed twice in one navigation file.
+    #[error("`{target}` is listed twice in this navigation file (first at line {first_line})")]
+    DuplicateNavEntry {
+        /// The entry's link as written.
+        target: String,
+        /// The line of the first entry for the same page.
+        first_line: usize,
+    },
+    /// A page with neither a `description` nor a first paragraph to take one from.
+    #[error(
+        "no description: no `description` in the frontmatter and no paragraph to take one from"
+    )]
+    MissingDescription,
     /// A file under `content/` nothing references.
     #[error("unused asset: no page references this file")]
     UnusedAsset,
@@ -363,9 +392,11 @@ impl ErrorKind {
             | ErrorKind::MissingTitle
             | ErrorKind::EmptyTitle
             | ErrorKind::WrongType { .. }
-            | ErrorKind::InvalidVerify { .. }
-            | ErrorKind::UnknownKey { .. } => "frontmatter",
-            ErrorKind::InvalidValue { .. } | ErrorKind::ConfigSyntax { .. } => "config",
+            | ErrorKind::InvalidVerify { .. } => "frontmatter",
+            ErrorKind::UnknownKey { .. } => "unknown-key",
+            ErrorKind::InvalidValue { .. }
+            | ErrorKind::ConfigSyntax { .. }
+            | ErrorKind::UnknownSetting { .. } => "config",
             ErrorKind::DuplicateUrl { .. } => "duplicate-url",
             ErrorKind::BrokenLink { .. } => "broken-link",
             ErrorKind::MissingImage { .. } => "missing-image",
@@ -383,6 +414,9 @@ impl ErrorKind {
             ErrorKind::UnknownComponent { .. } => "unknown-component",
             ErrorKind::UnknownLanguage { .. } => "unknown-language",
             ErrorKind::OrphanPage => "orphan-page",
+            ErrorKind::NotInNav { .. } => "not-in-nav",
+            ErrorKind::DuplicateNavEntry { .. } => "duplicate-nav-entry",
+            ErrorKind::MissingDescription => "missing-description",
             ErrorKind::UnusedAsset => "unused-asset",
             ErrorKind::ExternalLink { .. } => "external-link",
             ErrorKind::UnsafeOutput { .. } | ErrorKind::AlreadyExists { .. } => "usage",
@@ -416,6 +450,13 @@ impl ErrorKind {
                 ..
             } => format!("did you mean `{s}`?"),
             ErrorKind::UnknownKey { context, .. } => {
+                format!("see the {context} reference for the valid keys")
+            }
+            ErrorKind::UnknownSetting {
+                suggestion: Some(s),
+                ..
+            } => format!("did you mean `{s}`?"),
+            ErrorKind::UnknownSetting { context, .. } => {
                 format!("see the {context} reference for the valid keys")
             }
             ErrorKind::InvalidValue { .. } | ErrorKind::ConfigSyntax { .. } => {
@@ -479,6 +520,15 @@ impl ErrorKind {
                 "did you mean `{suggestion}`? Write the language after the fence as ```{suggestion}"
             ),
             ErrorKind::OrphanPage => "link to it from another page, or remove `hide: true`".into(),
+            ErrorKind::NotInNav { .. } => {
+                "add an entry for it to the navigation file, or set `hide: true` on the page".into()
+            }
+            ErrorKind::DuplicateNavEntry { .. } => {
+                "keep one entry per page: the first one sets its place in the reading order".into()
+            }
+            ErrorKind::MissingDescription => {
+                "add `description:` to the frontmatter, or open the page with a paragraph".into()
+            }
             ErrorKind::UnusedAsset => "reference it from a page, or delete it".into(),
             ErrorKind::ExternalLink { .. } => {
                 "fix or remove the link; if the page moved, link to its new address".into()
@@ -577,6 +627,7 @@ pub const CODES: &[&str] = &[
     "io",
     "encoding",
     "frontmatter",
+    "unknown-key",
     "config",
     "duplicate-url",
     "broken-link",
@@ -587,6 +638,7 @@ pub const CODES: &[&str] = &[
     "unsupported-image",
     "image-too-large",
     "image-outside-site",
+    "symlink-outside-site",
     "duplicate-id",
     "missing-alt",
     "heading-skip",
@@ -594,6 +646,9 @@ pub const CODES: &[&str] = &[
     "unknown-component",
     "unknown-language",
     "orphan-page",
+    "not-in-nav",
+    "duplicate-nav-entry",
+    "missing-description",
     "unused-asset",
     "external-link",
     "template",

@@ -60,6 +60,9 @@ pub struct Frontmatter {
     pub verify: Option<VerifySpec>,
     /// Every other key, for templates.
     pub extra: Map<String, Value>,
+    /// Problems that do not stop the page: keys one typo away from a known key (`titel`),
+    /// which are kept in `extra` too since unknown keys are often deliberate.
+    pub warnings: Vec<Error>,
 }
 
 /// `verify:` in frontmatter: which provider the guide sets up, and the form's defaults.
@@ -195,15 +198,21 @@ pub fn split<'a>(text: &'a str, path: &Path) -> Result<Split<'a>, Error> {
     ))
 }
 
-/// Parses the block found by [`split`] into typed frontmatter, collecting every problem.
-pub fn parse(text: &str, split: &Split<'_>, path: &Path) -> Result<Frontmatter, Vec<Error>> {
-    let pod = match split.delimiter {
+/// Parses the block found by [`split`] as YAML or TOML, untyped (for files other than pages
+/// that have frontmatter, such as navigation files). No block is an empty table.
+pub fn parse_untyped(text: &str, split: &Split<'_>, path: &Path) -> Result<Pod, Error> {
+    Ok(match split.delimiter {
         None => Pod::Hash(Default::default()),
         Some("+++") => gray_matter::engine::TOML::parse(split.matter)
-            .map_err(|e| vec![syntax_error("TOML", &e.to_string(), text, split, path)])?,
+            .map_err(|e| syntax_error("TOML", &e.to_string(), text, split, path))?,
         Some(_) => gray_matter::engine::YAML::parse(split.matter)
-            .map_err(|e| vec![syntax_error("YAML", &e.to_string(), text, split, path)])?,
-    };
+            .map_err(|e| syntax_error("YAML", &e.to_string(), text, split, path))?,
+    })
+}
+
+/// Parses the block found by [`split`] into typed frontmatter, collecting every problem.
+pub fn parse(text: &str, split: &Split<'_>, path: &Path) -> Result<Frontmatter, Vec<Error>> {
+    let pod = parse_untyped(text, split, path).map_err(|e| vec![e])?;
     let map = match pod {
         Pod::Hash(map) => map,
         // An empty block parses to null: same as no keys at all.
@@ -302,17 +311,19 @@ pub fn parse(text: &str, split: &Split<'_>, path: &Path) -> Result<Frontmatter, 
             },
             _ => {
                 if let Some(suggestion) = closest(&key, KNOWN_KEYS.iter().copied()) {
-                    errors.push(Error::new(
-                        ErrorKind::UnknownKey {
-                            suggestion: Some(suggestion.to_string()),
-                            key: key.clone(),
-                            context: "frontmatter",
-                        },
-                        key_loc(&key),
-                    ));
-                } else {
-                    fm.extra.insert(key, pod_to_json(value));
+                    fm.warnings.push(
+                        Error::new(
+                            ErrorKind::UnknownKey {
+                                suggestion: Some(suggestion.to_string()),
+                                key: key.clone(),
+                                context: "frontmatter",
+                            },
+                            key_loc(&key),
+                        )
+                        .warning(),
+                    );
                 }
+                fm.extra.insert(key, pod_to_json(value));
             }
         }
     }
@@ -332,12 +343,14 @@ pub fn parse(text: &str, split: &Split<'_>, path: &Path) -> Result<Frontmatter, 
     if errors.is_empty() {
         Ok(fm)
     } else {
+        // The page fails: its near-miss keys are likely why, so they are reported with it.
+        errors.append(&mut fm.warnings);
         Err(errors)
     }
 }
 
 /// The line of a top-level key in the block, or the block's first line.
-fn key_location(text: &str, split: &Split<'_>, path: &Path, key: &str) -> Location {
+pub fn key_location(text: &str, split: &Split<'_>, path: &Path, key: &str) -> Location {
     for (i, line) in split.matter.lines().enumerate() {
         if let Some(rest) = line.strip_prefix(key) {
             let rest = rest.trim_start();
@@ -410,7 +423,8 @@ fn line_col_in_message(message: &str) -> Option<(usize, usize)> {
     Some((line.max(1), col))
 }
 
-fn pod_type(p: &Pod) -> &'static str {
+/// How a value's type is named in messages ("a string").
+pub fn pod_type(p: &Pod) -> &'static str {
     match p {
         Pod::Null => "nothing",
         Pod::String(_) => "a string",
@@ -495,15 +509,33 @@ mod tests {
     }
 
     #[test]
-    fn near_miss_key_and_wrong_type_are_errors_with_lines() {
+    fn wrong_type_is_an_error_and_a_near_miss_key_a_warning_with_lines() {
         let errs = fm("---\ntitle: x\ntitel: y\nweight: heavy\n---\n").unwrap_err();
         assert_eq!(errs.len(), 2);
+        assert!(matches!(&errs[0].kind, ErrorKind::WrongType { key, .. } if key == "weight"));
+        assert_eq!((errs[0].location.line, errs[0].is_error()), (4, true));
         assert!(
-            matches!(&errs[0].kind, ErrorKind::UnknownKey { suggestion: Some(s), .. } if s == "title")
+            matches!(&errs[1].kind, ErrorKind::UnknownKey { suggestion: Some(s), .. } if s == "title")
         );
-        assert_eq!(errs[0].location.line, 3);
-        assert!(matches!(&errs[1].kind, ErrorKind::WrongType { key, .. } if key == "weight"));
-        assert_eq!(errs[1].location.line, 4);
+        assert_eq!((errs[1].location.line, errs[1].is_error()), (3, false));
+    }
+
+    #[test]
+    fn near_miss_key_is_a_warning_and_kept_for_templates() {
+        let a = fm("---\ntitle: x\nupdated_at: 2026-01-01\n---\n").unwrap();
+        assert_eq!(a.warnings.len(), 1);
+        let w = &a.warnings[0];
+        assert_eq!(w.kind.code(), "unknown-key");
+        assert!(!w.is_error());
+        assert_eq!(w.location.line, 3);
+        assert_eq!(w.kind.hint().as_deref(), Some("did you mean `updated`?"));
+        assert!(a.extra.contains_key("updated_at"));
+        assert!(
+            fm("---\ntitle: x\nauthor: me\n---\n")
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]

@@ -27,12 +27,14 @@ pub mod http;
 pub mod init;
 pub mod listen;
 pub mod markdown;
+pub mod nav;
 pub mod output;
 pub mod render;
 pub mod report;
 pub mod search;
 pub mod serve;
 pub mod site;
+pub mod summary;
 pub mod theme;
 pub mod verify;
 

@@ -33,6 +33,9 @@ pub struct SiteContext {
     pub footer: String,
     /// "Edit this page" prefix.
     pub edit_url: String,
+    /// Whether `base_url` names a host (`https://example.org/`): only then are permalinks
+    /// absolute URLs, and a relative canonical or `og:url` is invalid, so they are left out.
+    pub absolute: bool,
 }
 
 /// A child in a section listing.
@@ -133,6 +136,7 @@ impl<'a> Renderer<'a> {
             language: cfg.language.clone(),
             footer: cfg.theme.footer.clone(),
             edit_url: cfg.theme.edit_url.clone(),
+            absolute: cfg.has_absolute_base_url(),
         };
         theme.tera.global_context().insert("site", &ctx);
         theme.tera.global_context().insert("assets", assets);
@@ -200,10 +204,10 @@ impl<'a> Renderer<'a> {
     }
 
     fn listing(&self, section: usize) -> Vec<ListItem> {
-        self.site.sections[section]
-            .items
-            .iter()
-            .map(|&item| {
+        self.site
+            .listing_items(section)
+            .into_iter()
+            .map(|item| {
                 let NavLink { title, url } = self.site.item_link(item);
                 let (description, is_section) = match item {
                     Item::Page(p) => (self.site.pages[p].page.meta.description.clone(), false),
@@ -305,9 +309,11 @@ impl<'a> Renderer<'a> {
             }
             None => body_html,
         };
+        // Pages without a description get their opening's text, as search engines want one.
+        let description = meta.description.as_deref().or(node.summary.as_deref());
         let page = PageContext {
             title: &meta.title,
-            description: meta.description.as_deref(),
+            description,
             url,
             permalink: self.site.permalink(&node.url),
             content,
@@ -435,6 +441,9 @@ impl<'a> Renderer<'a> {
                 };
                 let mut ctx = tera::Context::new();
                 ctx.insert("target", &self.site.url(&node.url));
+                if self.site.config.has_absolute_base_url() {
+                    ctx.insert("canonical", &self.site.permalink(&node.url));
+                }
                 docs.push((path, self.theme.render("redirect.html", &ctx)?));
             }
         }

@@ -247,7 +247,7 @@ mod tests {
         let out = human(&e, Color::Never);
         assert_eq!(
             out,
-            "error[frontmatter]: unknown key `titel`\n --> content/a.md:2:1\n  |\n2 | titel: Hello\n  | ^^^^^\n  = help: did you mean `title`?\n"
+            "error[unknown-key]: unknown key `titel`\n --> content/a.md:2:1\n  |\n2 | titel: Hello\n  | ^^^^^\n  = help: did you mean `title`?\n"
         );
     }
 

@@ -7,6 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::config::Config;
 use crate::content::{Asset, Content, Page};
 use crate::error::{Error, ErrorKind, Location};
@@ -55,6 +57,10 @@ pub struct PageNode {
     pub section: usize,
     /// Whether it is a section's `_index.md`.
     pub is_index: bool,
+    /// For a page without `description`: the text of its first paragraph, cut near 160
+    /// characters, its meta description. Made while the source is loaded (a build frees it
+    /// before rendering).
+    pub summary: Option<String>,
 }
 
 /// The whole site as a graph.
@@ -86,6 +92,63 @@ pub struct Site {
     /// The folder tree as loaded (which pages and folders each folder holds, hidden ones too),
     /// kept so that navigation can be worked out again without reading the disk.
     structure: Vec<crate::content::Section>,
+    /// Each section's navigation file, resolved (`None`: folder order).
+    navs: Vec<Option<SectionNav>>,
+    /// Each page's place in a navigation file, when one orders it.
+    nav_places: Vec<Option<NavPlace>>,
+}
+
+/// A section's navigation file with its links resolved to pages and sections.
+#[derive(Debug, Clone)]
+pub struct SectionNav {
+    /// The top-level entries.
+    pub entries: Vec<NavEntry>,
+    /// Every entry that holds others, by id: its parent's id, title and URL (empty for a
+    /// group without a link), for breadcrumbs and for which groups a page opens.
+    groups: Vec<(Option<usize>, NavLink)>,
+    /// Titles of the groups expanded by default.
+    expanded: HashSet<String>,
+}
+
+/// One resolved entry of a navigation file.
+#[derive(Debug, Clone)]
+pub struct NavEntry {
+    /// The sidebar label.
+    pub title: String,
+    /// What it links to.
+    pub target: NavTarget,
+    /// The URL of a [`NavTarget::Link`] (empty for the others).
+    pub url: String,
+    /// Entries nested under it.
+    pub children: Vec<NavEntry>,
+    /// Its id in [`SectionNav`]'s groups, when it holds other entries.
+    group: Option<usize>,
+}
+
+/// What a navigation entry stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavTarget {
+    /// A page or a section of the navigation file's own section.
+    Item(Item),
+    /// A page elsewhere on the site, or another site: a link, not part of the reading order.
+    Link,
+    /// A title holding other entries.
+    Group,
+    /// A line between entries.
+    Divider,
+}
+
+/// Where a page stands in the navigation file that orders it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NavPlace {
+    /// The section whose navigation file orders the page.
+    section: usize,
+    /// The group the page's first entry is in, if any.
+    parent: Option<usize>,
+    /// The group its first entry is itself (it holds other entries), if any.
+    own: Option<usize>,
+    /// Whether the file lists it at all.
+    listed: bool,
 }
 
 /// A link for templates: title and URL.
@@ -114,6 +177,10 @@ pub struct NavNode {
     pub children: Vec<NavNode>,
     /// A link to the full listing, when only a window of the children is shown.
     pub more: Option<NavLink>,
+    /// A title holding other entries, without a page of its own (navigation files only).
+    pub is_group: bool,
+    /// A line between entries (navigation files only).
+    pub is_divider: bool,
 }
 
 impl Site {
@@ -164,7 +231,7 @@ impl Site {
         }
         let mut pages: Vec<PageNode> = content
             .pages
-            .into_iter()
+            .into_par_iter()
             .enumerate()
             .map(|(i, page)| {
                 let section = section_of_page[i];
@@ -192,6 +259,7 @@ impl Site {
                     }
                 };
                 PageNode {
+                    summary: summary_of(&page),
                     page,
                     url,
                     section,
@@ -272,7 +340,12 @@ impl Site {
             urls,
             content_prefix: content_prefix.to_string(),
             structure: content.sections,
+            navs: Vec::new(),
+            nav_places: Vec::new(),
         };
+        site.navs = (0..site.sections.len())
+            .map(|s| site.resolve_nav(s, &mut errors))
+            .collect();
         site.arrange();
         (site, errors)
     }
@@ -315,17 +388,97 @@ impl Site {
             sections[sid].items = items.into_iter().map(|(i, _)| i).collect();
         }
 
+        let sections = &self.sections;
+        // Reading order: depth first through the listings; a section with a navigation file
+        // is read in the file's order instead of its folders'.
         let mut reading_order = Vec::new();
-        let mut stack: Vec<Item> = sections[0].items.iter().rev().copied().collect();
-        while let Some(item) = stack.pop() {
-            match item {
-                Item::Page(p) => reading_order.push(p),
-                Item::Section(s) => {
-                    if let Some(i) = sections[s].index {
-                        reading_order.push(i);
-                    }
-                    stack.extend(sections[s].items.iter().rev().copied());
+        let mut read = vec![false; pages.len()];
+        // A file may list its own section, or one section twice: each is read once.
+        let mut walked = vec![false; sections.len()];
+        let mut stack: Vec<Step<'_>> = vec![Step::Items(&sections[0].items)];
+        if let Some(nav) = &self.navs[0] {
+            stack = vec![Step::Entries(&nav.entries)];
+        }
+        while let Some(step) = stack.pop() {
+            let mut push = |p: usize| {
+                if !std::mem::replace(&mut read[p], true) {
+                    reading_order.push(p);
                 }
+            };
+            match step {
+                Step::Items(items) => {
+                    for &item in items.iter().rev() {
+                        stack.push(Step::Item(item));
+                    }
+                }
+                Step::Entries(entries) => {
+                    for e in entries.iter().rev() {
+                        stack.push(Step::Entries(&e.children));
+                        if let NavTarget::Item(item) = e.target {
+                            stack.push(Step::Item(item));
+                        }
+                    }
+                }
+                Step::Item(Item::Page(p)) => push(p),
+                Step::Item(Item::Section(s)) => {
+                    if let Some(i) = sections[s].index {
+                        push(i);
+                    }
+                    if std::mem::replace(&mut walked[s], true) {
+                        continue;
+                    }
+                    match &self.navs[s] {
+                        Some(nav) => stack.push(Step::Entries(&nav.entries)),
+                        // Under a navigation file, the file lists the folder's pages.
+                        None if self.governor(s).is_some() => {}
+                        None => stack.push(Step::Items(&sections[s].items)),
+                    }
+                }
+            }
+        }
+
+        // Each page's place in the navigation file that orders it.
+        let mut nav_places: Vec<Option<NavPlace>> = vec![None; pages.len()];
+        for (sid, nav) in self.navs.iter().enumerate() {
+            let Some(nav) = nav else { continue };
+            let mut stack: Vec<(&NavEntry, Option<usize>)> =
+                nav.entries.iter().rev().map(|e| (e, None)).collect();
+            while let Some((e, parent)) = stack.pop() {
+                let page = match e.target {
+                    NavTarget::Item(Item::Page(p)) => Some(p),
+                    NavTarget::Item(Item::Section(t)) => sections[t].index,
+                    _ => None,
+                };
+                if let Some(p) = page {
+                    nav_places[p].get_or_insert(NavPlace {
+                        section: sid,
+                        parent,
+                        own: e.group,
+                        listed: true,
+                    });
+                }
+                stack.extend(e.children.iter().rev().map(|c| (c, e.group.or(parent))));
+            }
+        }
+        for (p, node) in pages.iter().enumerate() {
+            if nav_places[p].is_some() {
+                continue;
+            }
+            // A section's own page stands in its parent's listing, not in its own file.
+            let governor = if node.is_index {
+                sections[node.section]
+                    .parent
+                    .and_then(|parent| self.governor(parent))
+            } else {
+                self.governor(node.section)
+            };
+            if let Some(section) = governor {
+                nav_places[p] = Some(NavPlace {
+                    section,
+                    parent: None,
+                    own: None,
+                    listed: false,
+                });
             }
         }
 
@@ -342,6 +495,7 @@ impl Site {
         }
         self.reading_order = reading_order;
         self.positions = positions;
+        self.nav_places = nav_places;
     }
 
     /// Works navigation out again from the same pages, after a change of titles, weights,
@@ -349,6 +503,12 @@ impl Site {
     /// indexes, URLs and lookup tables stay as they are: no disk, no Markdown, no maps rebuilt.
     pub fn renavigate(&mut self) {
         self.arrange();
+    }
+
+    /// Puts a newly loaded version of page `p` in place of the old one (same URL).
+    pub fn replace_page(&mut self, p: usize, page: Page) {
+        self.pages[p].summary = summary_of(&page);
+        self.pages[p].page = page;
     }
 
     /// The page loaded from a content-relative path (`docs/a.md`), if any.
@@ -420,10 +580,22 @@ impl Site {
     /// Breadcrumbs of a page: its ancestor sections, home first, not including the page.
     pub fn breadcrumbs(&self, page: usize) -> Vec<NavLink> {
         let node = &self.pages[page];
-        let mut trail = self.trail(node.section);
-        if node.is_index {
+        let place = self.nav_places[page].filter(|p| p.listed);
+        let mut trail = match place {
+            Some(place) => self.trail(place.section),
+            None => self.trail(node.section),
+        };
+        if node.is_index && place.is_none() {
             trail.pop();
         }
+        let groups = match (place, place.and_then(|p| self.navs[p.section].as_ref())) {
+            (Some(place), Some(nav)) => {
+                let mut chain = group_chain(nav, place.parent);
+                chain.reverse();
+                chain.into_iter().map(|g| nav.groups[g].1.clone()).collect()
+            }
+            _ => Vec::new(),
+        };
         trail
             .into_iter()
             .map(|s| NavLink {
@@ -434,6 +606,7 @@ impl Site {
                 },
                 url: self.url(&self.sections[s].url),
             })
+            .chain(groups)
             .collect()
     }
 
@@ -442,6 +615,13 @@ impl Site {
     pub fn sidebar_key(&self, page: usize) -> (usize, usize) {
         let node = &self.pages[page];
         let size = self.config.theme.sidebar_page_size.max(1);
+        if let Some(place) = self.nav_places[page] {
+            // One window per group of the file: the pages of a group share their sidebar.
+            return (
+                place.section,
+                place.own.or(place.parent).map_or(0, |g| g + 1),
+            );
+        }
         if node.is_index {
             return (node.section, 0);
         }
@@ -465,6 +645,16 @@ impl Site {
         chunk: usize,
         size: usize,
     ) -> Vec<NavNode> {
+        if let Some(nav) = &self.navs[sid] {
+            // A hand-written file: shown whole (its size is the author's), with the groups
+            // on the way to the current page open.
+            let chain = if sid == current {
+                group_chain(nav, chunk.checked_sub(1))
+            } else {
+                Vec::new()
+            };
+            return self.nav_nodes(sid, &nav.entries, trail, &chain);
+        }
         let items = &self.sections[sid].items;
         let (start, end) = if items.len() <= size {
             (0, items.len())
@@ -498,6 +688,8 @@ impl Site {
                         active_trail: false,
                         children: Vec::new(),
                         more: None,
+                        is_group: false,
+                        is_divider: false,
                     },
                     Item::Section(s) => {
                         let on_trail = trail.contains(&s);
@@ -518,6 +710,8 @@ impl Site {
                                 url: link.url,
                             }),
                             children,
+                            is_group: false,
+                            is_divider: false,
                         }
                     }
                 }
@@ -597,6 +791,301 @@ impl Site {
     }
 }
 
+/// The meta description a page without one gets from its first paragraph.
+fn summary_of(page: &Page) -> Option<String> {
+    if page.meta.description.is_some() || page.failed {
+        return None;
+    }
+    crate::summary::description(page.source.body())
+}
+
+/// A step of the reading-order walk.
+enum Step<'a> {
+    Items(&'a [Item]),
+    Item(Item),
+    Entries(&'a [NavEntry]),
+}
+
+/// The group `from` and the groups it is in, innermost first.
+fn group_chain(nav: &SectionNav, from: Option<usize>) -> Vec<usize> {
+    let mut chain = Vec::new();
+    let mut at = from;
+    while let Some(g) = at {
+        // Ids only ever point at earlier groups, so this ends; the bound keeps it so.
+        if chain.len() > nav.groups.len() {
+            break;
+        }
+        chain.push(g);
+        at = nav.groups.get(g).and_then(|(parent, _)| *parent);
+    }
+    chain
+}
+
+impl Site {
+    /// The section, `section` itself or its nearest ancestor, whose navigation file orders
+    /// the pages of `section`.
+    fn governor(&self, section: usize) -> Option<usize> {
+        let mut at = Some(section);
+        while let Some(s) = at {
+            if self.navs.get(s).is_some_and(Option::is_some) {
+                return Some(s);
+            }
+            at = self.sections[s].parent;
+        }
+        None
+    }
+
+    /// Whether page `p` is published but missing from the navigation file that orders its
+    /// section: that file's path, when it is.
+    pub fn missing_from_nav(&self, p: usize) -> Option<&Path> {
+        let place = self.nav_places[p].filter(|place| !place.listed)?;
+        let node = &self.pages[p];
+        if node.page.meta.hide || node.page.failed {
+            return None;
+        }
+        self.structure[place.section]
+            .nav
+            .as_ref()
+            .map(|n| n.display.as_path())
+    }
+
+    /// Whether a navigation file orders page `p` (its sidebar window and breadcrumbs follow the
+    /// file).
+    pub fn orders_by_nav_file(&self, p: usize) -> bool {
+        self.nav_places[p].is_some()
+    }
+
+    /// The pages navigation lists, and those left out of a navigation file (already reported
+    /// as `not-in-nav`, so no orphans).
+    pub fn listed_pages(&self) -> impl Iterator<Item = usize> + '_ {
+        self.reading_order
+            .iter()
+            .copied()
+            .chain((0..self.pages.len()).filter(|&p| self.missing_from_nav(p).is_some()))
+    }
+
+    /// What a section page lists: its navigation file's entries (the first pages and sections
+    /// of each branch), or its folder's listing.
+    pub fn listing_items(&self, section: usize) -> Vec<Item> {
+        let Some(nav) = &self.navs[section] else {
+            return self.sections[section].items.clone();
+        };
+        let own = self.sections[section].index;
+        let mut out = Vec::new();
+        let mut stack: Vec<&NavEntry> = nav.entries.iter().rev().collect();
+        while let Some(e) = stack.pop() {
+            match e.target {
+                NavTarget::Item(Item::Page(p)) if Some(p) == own => {
+                    stack.extend(e.children.iter().rev())
+                }
+                NavTarget::Item(item) => out.push(item),
+                _ => stack.extend(e.children.iter().rev()),
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// The sidebar nodes of navigation entries of section `sid`'s file.
+    fn nav_nodes(
+        &self,
+        sid: usize,
+        entries: &[NavEntry],
+        trail: &[usize],
+        chain: &[usize],
+    ) -> Vec<NavNode> {
+        let Some(nav) = &self.navs[sid] else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .map(|e| {
+                let mut children = self.nav_nodes(sid, &e.children, trail, chain);
+                let (url, is_section) = match e.target {
+                    NavTarget::Item(item) => {
+                        if let (Item::Section(t), true) = (item, item != Item::Section(sid)) {
+                            if let Some(inner) = &self.navs[t] {
+                                children.extend(self.nav_nodes(t, &inner.entries, trail, &[]));
+                            }
+                        }
+                        (self.item_link(item).url, matches!(item, Item::Section(_)))
+                    }
+                    NavTarget::Link => (e.url.clone(), false),
+                    NavTarget::Group | NavTarget::Divider => (String::new(), false),
+                };
+                let on_trail = matches!(e.target, NavTarget::Item(Item::Section(t)) if t != sid && trail.contains(&t));
+                let active = on_trail
+                    || e.group.is_some_and(|g| chain.contains(&g))
+                    || children.iter().any(|c| c.active_trail);
+                NavNode {
+                    title: e.title.clone(),
+                    url,
+                    is_section,
+                    expanded: !children.is_empty()
+                        && (active || nav.expanded.contains(&e.title)),
+                    active_trail: active,
+                    children,
+                    more: None,
+                    is_group: e.target == NavTarget::Group,
+                    is_divider: e.target == NavTarget::Divider,
+                }
+            })
+            .collect()
+    }
+
+    /// Reads section `s`'s navigation file, if it has one, and resolves its links: a link to
+    /// no page is `broken-link` at the file's line, a second entry for a page a warning.
+    fn resolve_nav(&self, s: usize, errors: &mut Vec<Error>) -> Option<SectionNav> {
+        let source = self.structure[s].nav.clone()?;
+        let file = match crate::nav::parse(source) {
+            Ok(file) => file,
+            Err(e) => {
+                errors.extend(e);
+                return None;
+            }
+        };
+        errors.extend(file.warnings.iter().cloned());
+        let mut nav = SectionNav {
+            entries: Vec::new(),
+            groups: Vec::new(),
+            expanded: file.expanded.iter().cloned().collect(),
+        };
+        let mut seen: HashMap<Item, usize> = HashMap::new();
+        let mut resolve = |e: &crate::nav::Entry, nav: &mut SectionNav, parent: Option<usize>| {
+            let (target, url) = if e.divider {
+                (NavTarget::Divider, String::new())
+            } else if let Some(link) = &e.link {
+                match self.nav_target(s, link) {
+                    Ok((NavTarget::Item(item), _)) => {
+                        let line = file.location(e).line;
+                        if let Some(&first_line) = seen.get(&item) {
+                            errors.push(
+                                Error::new(
+                                    ErrorKind::DuplicateNavEntry {
+                                        target: link.clone(),
+                                        first_line,
+                                    },
+                                    file.location(e),
+                                )
+                                .warning(),
+                            );
+                        } else {
+                            seen.insert(item, line);
+                        }
+                        (NavTarget::Item(item), String::new())
+                    }
+                    Ok(other) => other,
+                    Err(suggestion) => {
+                        errors.push(Error::new(
+                            ErrorKind::BrokenLink {
+                                target: link.clone(),
+                                suggestion,
+                            },
+                            file.location(e),
+                        ));
+                        (NavTarget::Link, String::new())
+                    }
+                }
+            } else {
+                (NavTarget::Group, String::new())
+            };
+            let group = (!e.children.is_empty() || target == NavTarget::Group).then(|| {
+                let link = NavLink {
+                    title: e.title.clone(),
+                    url: match target {
+                        NavTarget::Item(item) => self.item_link(item).url,
+                        _ => url.clone(),
+                    },
+                };
+                nav.groups.push((parent, link));
+                nav.groups.len() - 1
+            });
+            NavEntry {
+                title: e.title.clone(),
+                target,
+                url,
+                children: Vec::new(),
+                group,
+            }
+        };
+        // Depth first, keeping the file's order, so that group ids grow down the file.
+        fn walk(
+            entries: &[crate::nav::Entry],
+            parent: Option<usize>,
+            nav: &mut SectionNav,
+            resolve: &mut dyn FnMut(&crate::nav::Entry, &mut SectionNav, Option<usize>) -> NavEntry,
+        ) -> Vec<NavEntry> {
+            entries
+                .iter()
+                .map(|e| {
+                    let mut entry = resolve(e, nav, parent);
+                    entry.children = walk(&e.children, entry.group.or(parent), nav, resolve);
+                    entry
+                })
+                .collect()
+        }
+        nav.entries = walk(&file.entries, None, &mut nav, &mut resolve);
+        Some(nav)
+    }
+
+    /// What a navigation link of section `s` points at: a page or section of `s` (a `.md` path
+    /// relative to the file, a URL relative to the section's URL, or a site-absolute URL), or
+    /// a link elsewhere with the URL it is shown with. `Err` with a suggestion when it is none
+    /// of those.
+    fn nav_target(&self, s: usize, link: &str) -> Result<(NavTarget, String), Option<String>> {
+        let link = link.trim();
+        if has_scheme(link) || link.starts_with("//") || self.config.links.is_outside(link) {
+            return Ok((NavTarget::Link, link.to_string()));
+        }
+        let path = link.split(['#', '?']).next().unwrap_or(link);
+        let path = percent_decode(path);
+        let section_url = self.sections[s].url.as_str();
+        let mut candidates: Vec<String> = Vec::new();
+        if path.ends_with(".md") {
+            let nav_rel = format!("{}{}", section_url, self.config.nav.file);
+            if let Resolved::Url(u) = self.resolve_path(&nav_rel, &path, RefKind::Link) {
+                let u = u.strip_prefix(self.base_path.as_str()).unwrap_or(&u);
+                candidates.push(normalize_url_path(u));
+            }
+        } else if let Some(abs) = path.strip_prefix('/') {
+            // `/introduction/what-is` in the file of `/docs/`: the section's URL first.
+            candidates.push(normalize_url_path(&format!("{section_url}{abs}")));
+            let abs = abs
+                .strip_prefix(self.base_path.trim_start_matches('/'))
+                .filter(|_| self.base_path != "/")
+                .unwrap_or(abs);
+            candidates.push(normalize_url_path(abs));
+        } else {
+            candidates.push(normalize_url_path(&normalize_clamped(&format!(
+                "{section_url}{path}"
+            ))));
+        }
+        for url in candidates {
+            let item = match self.page_by_url.get(&url) {
+                Some(&p) if self.pages[p].is_index && self.pages[p].section != s => {
+                    Item::Section(self.pages[p].section)
+                }
+                Some(&p) => Item::Page(p),
+                None => match self.section_by_rel.get(url.trim_end_matches('/')) {
+                    Some(&t) if t != 0 || url.is_empty() => Item::Section(t),
+                    _ => continue,
+                },
+            };
+            // The file orders its own section: pages elsewhere are plain links.
+            let section = match item {
+                Item::Page(p) => self.pages[p].section,
+                Item::Section(t) => t,
+            };
+            return Ok(if self.trail(section).contains(&s) {
+                (NavTarget::Item(item), String::new())
+            } else {
+                (NavTarget::Link, self.url(&url))
+            });
+        }
+        Err(self.suggest(&path, RefKind::Link))
+    }
+}
+
 impl Resolve for Site {
     fn resolve(&self, from: &str, target: &str, kind: RefKind) -> Resolved {
         let resolved = self.resolve_path(from, target, kind);
@@ -627,6 +1116,10 @@ impl Site {
             return Resolved::External;
         }
         if has_scheme(target) {
+            return Resolved::External;
+        }
+        // Another part of the same website: kept as written, checked only by `--external`.
+        if self.config.links.is_outside(target) {
             return Resolved::External;
         }
         let (path, suffix) = match target.find(['#', '?']) {

@@ -227,8 +227,14 @@ fn failed_build_leaves_previous_output_untouched() {
     );
     site.write("content/b.md", "---\ntitel: B\n---\n");
     let errs = site.build().unwrap_err();
-    // Every problem in every file, not just the first.
-    assert_eq!(errs.0.len(), 2, "{errs:?}");
+    // Every problem in every file, not just the first: the broken link, the missing title, and
+    // the near-miss key that explains it (a warning).
+    assert_eq!(errs.0.len(), 3, "{errs:?}");
+    assert_eq!(
+        errs.0.iter().filter(|e| e.is_error()).count(),
+        2,
+        "{errs:?}"
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("a/index.html")).unwrap(),
         before
@@ -548,5 +554,71 @@ fn a_broken_escape_before_a_multibyte_letter_is_a_finding_not_a_panic() {
             .iter()
             .any(|e| e.kind.code() == "broken-link" && e.location.line == 4),
         "{errors:#?}"
+    );
+}
+
+#[test]
+fn canonical_and_og_url_only_with_an_absolute_base_url() {
+    let site = Site::new();
+    site.write("content/a.md", "---\ntitle: A\naliases: [/old/]\n---\nA.\n");
+    site.build().unwrap();
+    let html = site.read_out("a/index.html");
+    assert!(
+        !html.contains("rel=\"canonical\""),
+        "a relative canonical is invalid"
+    );
+    assert!(!html.contains("og:url"));
+    assert!(!site.read_out("old/index.html").contains("canonical"));
+    site.write("docsite.toml", "base_url = \"https://example.org/docs/\"\n");
+    site.build().unwrap();
+    let html = site.read_out("a/index.html");
+    assert!(html.contains("<link rel=\"canonical\" href=\"https://example.org/docs/a/\">"));
+    assert!(html.contains("<meta property=\"og:url\" content=\"https://example.org/docs/a/\">"));
+    assert!(
+        site.read_out("old/index.html")
+            .contains("<link rel=\"canonical\" href=\"https://example.org/docs/a/\">")
+    );
+}
+
+#[test]
+fn a_page_without_description_gets_its_first_paragraph_cut_near_160() {
+    let site = Site::new();
+    let long = "docsite turns Markdown into a site. ".repeat(8);
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\n> [!NOTE]\n> Not this.\n\nInstall the **cli** first.\n\nNot this.\n",
+    );
+    site.write("content/b.md", &format!("---\ntitle: B\n---\n{long}\n"));
+    site.write(
+        "content/c.md",
+        "---\ntitle: C\ndescription: Own words.\n---\nBody.\n",
+    );
+    site.write("content/d.md", "---\ntitle: D\n---\n```\ncode only\n```\n");
+    site.build().unwrap();
+    let a = site.read_out("a/index.html");
+    assert!(
+        a.contains("<meta name=\"description\" content=\"Install the cli first.\">"),
+        "{a}"
+    );
+    assert!(a.contains("<meta property=\"og:description\" content=\"Install the cli first.\">"));
+    let b = site.read_out("b/index.html");
+    let start = b.find("<meta name=\"description\" content=\"").unwrap() + 34;
+    let description = &b[start..start + b[start..].find('"').unwrap()];
+    assert!(
+        description.ends_with("a site. docsite turns…"),
+        "cut at a word: {description}"
+    );
+    assert!(
+        (140..=161).contains(&description.chars().count()),
+        "{description}"
+    );
+    assert!(
+        site.read_out("c/index.html")
+            .contains("content=\"Own words.\"")
+    );
+    assert!(
+        !site
+            .read_out("d/index.html")
+            .contains("name=\"description\"")
     );
 }

@@ -22,15 +22,17 @@ fn broken_site_has_exactly_its_findings() {
         ("broken-anchor", "content/_index.md", 7),
         ("broken-anchor", "content/_index.md", 10),
         ("broken-link", "content/_index.md", 5),
+        // A near-miss key is a warning: the page loads, so its own broken link is found too.
+        ("broken-link", "content/docs/bad.md", 6),
         ("duplicate-id", "content/docs/a.md", 7),
         ("duplicate-id", "content/docs/a.md", 9),
-        ("frontmatter", "content/docs/bad.md", 3),
         ("heading-skip", "content/_index.md", 16),
         ("image-case-mismatch", "content/_index.md", 8),
         ("missing-alt", "content/_index.md", 9),
         ("multiple-h1", "content/_index.md", 14),
         ("orphan-page", "content/docs/orphan.md", 0),
         ("unknown-component", "content/_index.md", 12),
+        ("unknown-key", "content/docs/bad.md", 3),
         ("unused-asset", "content/docs/unused.png", 0),
     ]
     .into_iter()
@@ -69,6 +71,11 @@ fn unknown_severity_code_is_a_config_error_with_suggestion() {
         errs.0[0].kind.hint().unwrap(),
         "did you mean `missing-alt`?"
     );
+    assert_eq!(errs.0[0].kind.code(), "config");
+    site.write("docsite.toml", "[theme]\nfooterr = \"x\"\n");
+    let errs = docsite::build::load(site.root(), &Default::default()).unwrap_err();
+    assert_eq!(errs.0[0].kind.code(), "config", "not `frontmatter`");
+    assert_eq!(errs.0[0].location.to_string(), "docsite.toml:2:1");
 }
 
 #[test]
@@ -114,7 +121,7 @@ fn check_command_exit_codes() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(json.as_array().unwrap().len(), 14);
+    assert_eq!(json.as_array().unwrap().len(), 15);
     // Every code the library knows is in the schema.
     let codes = &schema["items"]["properties"]["code"]["enum"];
     for code in docsite::error::CODES {
@@ -258,6 +265,72 @@ fn a_fence_language_one_edit_from_a_known_one_is_a_warning_at_the_fence() {
     assert_eq!(
         p.kind.hint().unwrap().split('?').next(),
         Some("did you mean `sql`")
+    );
+    assert!(!loaded.has_errors());
+}
+
+#[test]
+fn near_miss_frontmatter_keys_warn_and_their_severity_is_configurable() {
+    use docsite::build::load;
+    let site = common::Site::new();
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\nupdated_at: 2026-01-01\n---\nA.\n",
+    );
+    let mut loaded = load(site.root(), &Default::default()).unwrap();
+    assert_eq!(
+        codes(&loaded.problems),
+        vec![("unknown-key".into(), "content/a.md".into(), 3)]
+    );
+    assert!(
+        !loaded.has_errors(),
+        "a warning: unknown keys are often deliberate"
+    );
+    // Reloading the page after an edit keeps reporting it, as a fresh load does.
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\nupdated_at: 2026-01-02\n---\nA.\n",
+    );
+    loaded.reload_page("a.md");
+    assert_eq!(
+        codes(&loaded.problems),
+        vec![("unknown-key".into(), "content/a.md".into(), 3)]
+    );
+    site.write(
+        "docsite.toml",
+        "[check.severity]\n\"unknown-key\" = \"error\"\n",
+    );
+    let loaded = load(site.root(), &Default::default()).unwrap();
+    assert!(loaded.has_errors());
+}
+
+#[test]
+fn missing_description_is_reported_only_when_asked_for() {
+    use docsite::build::load;
+    let site = common::Site::new();
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\nAn opening paragraph.\n",
+    );
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\ndescription: Own words.\n---\n- a list\n",
+    );
+    site.write("content/c.md", "---\ntitle: C\n---\n- only\n- a list\n");
+    let loaded = load(site.root(), &Default::default()).unwrap();
+    assert!(
+        loaded.problems.is_empty(),
+        "off by default: {:?}",
+        loaded.problems
+    );
+    site.write(
+        "docsite.toml",
+        "[check.severity]\n\"missing-description\" = \"warning\"\n",
+    );
+    let loaded = load(site.root(), &Default::default()).unwrap();
+    assert_eq!(
+        codes(&loaded.problems),
+        vec![("missing-description".into(), "content/c.md".into(), 0)]
     );
     assert!(!loaded.has_errors());
 }

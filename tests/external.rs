@@ -205,3 +205,45 @@ fn per_host_limit_is_respected() {
         peak.load(Ordering::SeqCst)
     );
 }
+
+/// `[links] outside`: links to the rest of the website are checked against `base_url`'s
+/// origin, and only when it has one.
+#[test]
+fn links_to_the_rest_of_the_website_are_checked_against_the_origin() {
+    let (base, _reset, hits, _rt) = start();
+    let site = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = site.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "docsite.toml",
+        &format!("base_url = \"{base}/docs/\"\n[links]\noutside = [\"/ok\", \"/missing\"]\n"),
+    );
+    write(
+        "content/a.md",
+        "---\ntitle: A\n---\nSee [ok](/ok), [gone](/missing#top) and [b](b.md).\n",
+    );
+    write("content/b.md", "---\ntitle: B\n---\nB.\n");
+    let loaded = docsite::build::load(site.path(), &Default::default()).unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let links = docsite::check::external_links(&loaded);
+    let urls: Vec<&str> = links.iter().map(|l| l.url.as_str()).collect();
+    assert_eq!(urls, [format!("{base}/missing"), format!("{base}/ok")]);
+    assert_eq!(links[0].locations[0].to_string(), "content/a.md:4:23");
+    let findings = check(&links, &options(None));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(findings[0].is_error());
+    assert_eq!(findings[0].location.to_string(), "content/a.md:4:23");
+    assert_eq!(hits.count("/ok"), 1);
+
+    // With a base URL without a host, there is no origin to check them against.
+    write(
+        "docsite.toml",
+        "base_url = \"/docs/\"\n[links]\noutside = [\"/ok\", \"/missing\"]\n",
+    );
+    let loaded = docsite::build::load(site.path(), &Default::default()).unwrap();
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert!(docsite::check::external_links(&loaded).is_empty());
+}

@@ -1011,3 +1011,42 @@ fn the_cache_removed_while_serving_is_filled_again() {
     assert!(site.root().join(".docsite-cache/images").is_dir());
     assert_eq!(get(&server.addr, "/a/").0, 200);
 }
+
+/// A navigation file orders pages it is not part of: saving, changing and removing it reorders
+/// every served page as a clean build would.
+#[test]
+fn a_saved_nav_file_reorders_every_page_as_a_clean_build() {
+    let site = common::Site::new();
+    site.write("content/_index.md", "---\ntitle: Home\n---\nHome.\n");
+    for name in ["a", "b", "c"] {
+        site.write(
+            &format!("content/docs/{name}.md"),
+            &format!("---\ntitle: Page {name}\n---\nText {name}.\n"),
+        );
+    }
+    let server = start(site.root());
+    settles_to_clean_build(&server, site.root(), "start", 0);
+    let order = |html: &str| {
+        let s = &html[html.find("id=\"sidebar\"").unwrap()..];
+        let c = s.find(">C last<").or_else(|| s.find(">Page c<")).unwrap();
+        let a = s.find(">A<").or_else(|| s.find(">Page a<")).unwrap();
+        c < a
+    };
+    let from = server.log_len();
+    site.write(
+        "content/docs/_nav.md",
+        "- [C last](c.md)\n- [A](a.md)\n- [B](b.md)\n",
+    );
+    settles_to_clean_build(&server, site.root(), "nav file added", from);
+    assert!(order(&get(&server.addr, "/docs/b/").1), "the file's order");
+    let from = server.log_len();
+    site.write(
+        "content/docs/_nav.md",
+        "- [A](a.md)\n- [B](b.md)\n- [C last](c.md)\n",
+    );
+    settles_to_clean_build(&server, site.root(), "nav file changed", from);
+    assert!(!order(&get(&server.addr, "/docs/b/").1));
+    let from = server.log_len();
+    std::fs::remove_file(site.root().join("content/docs/_nav.md")).unwrap();
+    settles_to_clean_build(&server, site.root(), "nav file removed", from);
+}

@@ -91,6 +91,30 @@ pub fn check_page(site: &Site, p: usize, bodies: &[Rendered]) -> Vec<Error> {
         }
     }
 
+    // Off unless configured: the first paragraph stands in for a missing description, so only
+    // pages with no prose at all (listings, stubs) have none, and most of those are deliberate.
+    let wants_description = site
+        .config
+        .check
+        .severity
+        .get("missing-description")
+        .is_some_and(|l| *l != Level::Off);
+    if wants_description && node.page.meta.description.is_none() && node.summary.is_none() {
+        out.push(Error::new(ErrorKind::MissingDescription, Location::file(&src.display)).warning());
+    }
+
+    if let Some(nav) = site.missing_from_nav(p) {
+        out.push(
+            Error::new(
+                ErrorKind::NotInNav {
+                    nav: nav.display().to_string(),
+                },
+                Location::file(&src.display),
+            )
+            .warning(),
+        );
+    }
+
     // Headings: a body h1 doubles the title; levels must not skip.
     let mut prev = 1u8;
     for h in &body.headings {
@@ -243,7 +267,7 @@ impl LinkGraph {
             outgoing: vec![Default::default(); bodies.len()],
             incoming: vec![HashSet::new(); bodies.len()],
             asset_uses: vec![0; site.assets.len()],
-            listed: site.reading_order.iter().copied().collect(),
+            listed: site.listed_pages().collect(),
         };
         for (p, t) in outgoing.into_iter().enumerate() {
             graph.set(p, t);
@@ -295,7 +319,7 @@ impl LinkGraph {
     /// page or section hidden or shown). Returns the pages whose listing changed: their
     /// orphan-page finding may have too.
     pub fn relist(&mut self, site: &Site) -> Vec<usize> {
-        let listed: HashSet<usize> = site.reading_order.iter().copied().collect();
+        let listed: HashSet<usize> = site.listed_pages().collect();
         let mut changed: Vec<usize> = listed.symmetric_difference(&self.listed).copied().collect();
         changed.sort_unstable();
         self.listed = listed;
@@ -377,7 +401,14 @@ fn targets(site: &Site, p: usize, body: &Rendered) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// Every link to another site (`http`/`https`), once per URL, with every place it appears.
+/// Links to the rest of the website (`[links] outside`) are among them, made absolute with
+/// `base_url`'s origin, when `base_url` has one.
 pub fn external_links(loaded: &Loaded) -> Vec<external::Link> {
+    let config = &loaded.site.config;
+    let origin = url::Url::parse(&config.base_url)
+        .ok()
+        .filter(|_| config.has_absolute_base_url())
+        .map(|u| u.origin().ascii_serialization());
     let mut by_url: BTreeMap<String, Vec<Location>> = BTreeMap::new();
     for (p, body) in loaded.bodies.iter().enumerate() {
         let src = &loaded.site.pages[p].page.source;
@@ -388,10 +419,14 @@ pub fn external_links(loaded: &Loaded) -> Vec<external::Link> {
             .map(|r| (r.target.as_str(), r.offset))
             .chain(body.raw_urls.iter().map(|u| (u.name.as_str(), u.offset)));
         for (target, offset) in refs {
-            if !(target.starts_with("http://") || target.starts_with("https://")) {
+            let url = if target.starts_with("http://") || target.starts_with("https://") {
+                target.split('#').next().unwrap_or(target).to_string()
+            } else if let Some(origin) = origin.as_ref().filter(|_| config.links.is_outside(target))
+            {
+                format!("{origin}{}", target.split('#').next().unwrap_or(target))
+            } else {
                 continue;
-            }
-            let url = target.split('#').next().unwrap_or(target).to_string();
+            };
             let mut loc = Location::at_offset(&src.display, &src.text, offset, 1);
             if let Some(i) = src.text.get(offset..).and_then(|t| t.find(target)) {
                 loc = Location::at_offset(&src.display, &src.text, offset + i, target.len());

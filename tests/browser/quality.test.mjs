@@ -144,6 +144,8 @@ describe('theme quality (bundled site on `docsite host`)', () => {
     // file, and it is the built-in theme, as docsite publishes it (minified), that readers get.
     const site = path.join(out.dir, 'site');
     await cp(path.join(ROOT, 'content'), path.join(site, 'content'), { recursive: true });
+    // Its settings too (`[links] outside`, which its pages rely on).
+    await cp(path.join(ROOT, 'docsite.toml'), path.join(site, 'docsite.toml'));
     await cp(path.join(ROOT, 'static'), path.join(site, 'static'), {
       recursive: true,
       filter: (src) => !THEME_FILES.includes(path.relative(path.join(ROOT, 'static'), src)),

@@ -1,8 +1,9 @@
 //! Build benchmark: times `docsite build` on generated corpora.
 //!
 //! ```text
-//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold]
+//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--components]
 //!
+//! `--components` adds a `<Callout>` and an `<Include>` of a shared file to every page.
 //! `--cold` deletes the site's `.docsite-cache` before every run, so every run highlights every
 //! code block again (a first build); without it, runs after the warm-up reuse the cache.
 //! ```
@@ -42,6 +43,8 @@ struct Args {
     strict: bool,
     /// Delete the site's cache folder before every run: measures first builds.
     cold: bool,
+    /// Add a component and an include to every page.
+    components: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
         keep: None,
         strict: false,
         cold: false,
+        components: false,
     };
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
     // and then a small smoke run proves the harness works without spending minutes.
@@ -82,10 +86,11 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => a.seed = value("--seed")?.parse().map_err(|_| "bad --seed")?,
             "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
             "--cold" => a.cold = true,
+            "--components" => a.components = true,
             "--strict" => a.strict = true,
             "-h" | "--help" => {
                 println!(
-                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold]"
+                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--components]"
                 );
                 std::process::exit(0);
             }
@@ -391,7 +396,13 @@ fn main() -> ExitCode {
     'outer: for &n in &args.pages {
         let root = base.join(format!("pages-{n}"));
         let t = Instant::now();
-        let c = match corpus::generate(&root, n, args.seed) {
+        let generated = corpus::generate(&root, n, args.seed).and_then(|mut c| {
+            if args.components {
+                c.bytes += corpus::add_components(&root, n)?;
+            }
+            Ok(c)
+        });
+        let c = match generated {
             Ok(c) => c,
             Err(e) => {
                 failure = Some(format!("generating {n} pages in {}: {e}", root.display()));

@@ -36,7 +36,12 @@ pub struct Config {
     pub verify: VerifyConfig,
     /// How images are turned into responsive WebP.
     pub images: ImageOptions,
+    /// `[components]`: component names mapped to a built-in (`HintBlock = "Callout"`).
+    pub components: std::collections::BTreeMap<String, String>,
 }
+
+/// The built-in components, the names `[components]` may map to.
+pub const BUILTIN_COMPONENTS: &[&str] = &["Callout", "Include", "Tabs", "Tab", "Details"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -51,6 +56,7 @@ impl Default for Config {
             check: CheckOptions::default(),
             verify: VerifyConfig::default(),
             images: ImageOptions::default(),
+            components: Default::default(),
         }
     }
 }
@@ -242,6 +248,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "check",
             "verify",
             "images",
+            "components",
         ],
     ),
     ("check", &["severity"]),
@@ -355,6 +362,23 @@ impl Config {
                         context: "finding codes",
                     },
                     at_key(code),
+                ));
+            }
+        }
+        for (name, builtin) in &self.components {
+            if !BUILTIN_COMPONENTS.contains(&builtin.as_str()) {
+                let near = closest(builtin, BUILTIN_COMPONENTS.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                errors.push(Error::new(
+                    ErrorKind::InvalidValue {
+                        key: format!("components.{name}"),
+                        message: format!(
+                            "`{builtin}` is not a built-in component{near}; the built-ins are {}",
+                            BUILTIN_COMPONENTS.join(", ")
+                        ),
+                    },
+                    at_key(name),
                 ));
             }
         }

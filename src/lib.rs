@@ -15,6 +15,7 @@
 pub mod assets;
 pub mod build;
 pub mod check;
+pub mod component;
 pub mod config;
 pub mod content;
 pub mod deps;
@@ -32,6 +33,7 @@ pub mod report;
 pub mod search;
 pub mod serve;
 pub mod site;
+pub mod site_components;
 pub mod theme;
 pub mod verify;
 

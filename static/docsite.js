@@ -144,6 +144,27 @@
     });
   }
 
+  /* Tabs (WAI-ARIA tabs pattern): a click or the arrow keys, Home and End select a tab. */
+  var pick = t => {
+    t.parentNode.querySelectorAll("[role=tab]").forEach(b => {
+      var on = b === t;
+      b.setAttribute("aria-selected", on);
+      b.tabIndex = on ? 0 : -1;
+      d.getElementById(b.getAttribute("aria-controls")).hidden = !on;
+    });
+  };
+  d.addEventListener("click", e => { var t = e.target.closest && e.target.closest("[role=tab]"); if (t) pick(t); });
+  d.addEventListener("keydown", e => {
+    var t = e.target;
+    if (t.getAttribute("role") != "tab") return;
+    var all = [...t.parentNode.children], n = all.length, i = all.indexOf(t),
+      j = { ArrowRight: i + 1, ArrowLeft: i + n - 1, Home: 0, End: n - 1 }[e.key];
+    if (j == null) return;
+    e.preventDefault();
+    pick(t = all[j % n]);
+    t.focus();
+  });
+
   /* Task-list checkboxes get the task text as their accessible name. */
   d.querySelectorAll('.prose li > input[type="checkbox"]').forEach(box => {
     if (box.hasAttribute("aria-label") || box.hasAttribute("aria-labelledby") || box.closest("label")) return;

@@ -26,8 +26,11 @@ pub struct SiteComponents<'a> {
     content_dir: PathBuf,
     templates: HashSet<String>,
     /// Markdown files outside the page graph, by content-relative path; `None` when unreadable.
-    files: Mutex<HashMap<String, Option<(Arc<str>, usize)>>>,
+    files: Mutex<HashMap<String, Option<Text>>>,
 }
+
+/// A file's whole text and where its body starts (after any frontmatter).
+type Text = (Arc<str>, usize);
 
 impl<'a> SiteComponents<'a> {
     /// The components of `site`, whose root is `root`, with `theme`'s templates (none when the
@@ -77,7 +80,7 @@ impl<'a> SiteComponents<'a> {
     }
 
     /// A Markdown file that is not a page (in a `_` folder, or a draft), read once per load.
-    fn file(&self, rel: &str) -> Option<(Arc<str>, usize)> {
+    fn file(&self, rel: &str) -> Option<Text> {
         let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
         files
             .entry(rel.to_string())

@@ -630,6 +630,7 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
             "docsite.js" => "js",
             "verify.js" => "verify_js",
             "search.js" => "search_js",
+            "tabs.js" => "tabs_js",
             _ => "favicon",
         };
         urls.insert(

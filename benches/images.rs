@@ -32,6 +32,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use docsite::BuildOptions;
+use docsite::config::ImageOptions;
 
 /// CPU seconds of this process and of its reaped children, from `/proc/self/stat`.
 fn cpu() -> (f64, f64) {
@@ -153,18 +154,36 @@ fn cwebp_reference(
             }
         };
         let _ = std::fs::remove_file(&lossy_out);
-        for &w in widths.iter().filter(|&&w| w < img.width) {
+        let copy_method = ImageOptions::default().copy_method.to_string();
+        let options = ImageOptions {
+            widths: widths.to_vec(),
+            ..ImageOptions::default()
+        };
+        for w in docsite::assets::copy_widths(img.width, &options) {
             let h = ((img.height as u64 * w as u64 + img.width as u64 / 2) / img.width as u64)
                 .to_string();
             let out = out_dir.join(format!("{}-{w}w.webp", stem(img)));
             let w = w.to_string();
-            let lossy = cwebp(&["-q", "80", "-m", "4", "-resize", &w, &h], &src, &out)?;
+            let lossy = cwebp(
+                &["-q", "80", "-m", &copy_method, "-resize", &w, &h],
+                &src,
+                &out,
+            )?;
             // The same rule as ours: a screenshot's copy is lossless when that is smaller.
             resized += if img.photo {
                 lossy
             } else {
                 let lossless = cwebp(
-                    &["-lossless", "-q", "75", "-m", "4", "-resize", &w, &h],
+                    &[
+                        "-lossless",
+                        "-q",
+                        "75",
+                        "-m",
+                        &copy_method,
+                        "-resize",
+                        &w,
+                        &h,
+                    ],
                     &src,
                     &tmp,
                 )?;

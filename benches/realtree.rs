@@ -17,8 +17,9 @@
 //! 1. a first build with an empty cache: wall, CPU, peak RSS, the outputs encoded;
 //! 2. three warm builds (cache kept): median wall;
 //! 3. every full-size output against its own source: total bytes and the largest ratio;
-//! 4. CPU per encoded output against Debian's `cwebp` (same settings: `-q 80 -m 4 -resize W H`
-//!    for each resized copy) over every tenth image, in a site of those images alone;
+//! 4. CPU per encoded output against Debian's `cwebp` (same settings: `-q 80 -m 2 -resize W H`
+//!    for each resized copy the pipeline makes, from its defaults) over every tenth image, in a
+//!    site of those images alone;
 //! 5. `docsite serve` with an empty cache: time to the first page, then until every page's
 //!    images are on their WebP outputs (every `<img src>` under `/assets/`).
 //!
@@ -565,15 +566,19 @@ fn main() -> ExitCode {
         let before = children_cpu();
         let mut outputs = 0u64;
         let scratch = sample_dir.join("cwebp.webp");
+        // The pipeline's own defaults: which copies it makes, and with what effort.
+        let defaults = docsite::config::ImageOptions::default();
+        let copy_method = defaults.copy_method.to_string();
+        let quality = defaults.quality.to_string();
         for (rel, _, width) in &sample {
-            for w in [480u32, 960, 1440].into_iter().filter(|w| w < width) {
+            for w in docsite::assets::copy_widths(*width, &defaults) {
                 let status = Command::new("cwebp")
                     .args([
                         "-quiet",
                         "-q",
-                        "80",
+                        &quality,
                         "-m",
-                        "4",
+                        &copy_method,
                         "-resize",
                         &w.to_string(),
                         "0",

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind, Location};
 pub trait Sink: Sync {
     /// Stores one file at `rel` (a `/`-separated path).
     fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error>;
-    /// Stores a copy of the file at `from` (`display` is its path for messages).
+    /// Publishes the file at `from` as it is (`display` is its path for messages).
     fn copy(&self, rel: &str, from: &Path, display: &Path) -> Result<(), Error>;
 }
 
@@ -30,29 +30,82 @@ impl Sink for Staging {
     }
 }
 
+/// One file of a site kept in memory ([`Memory`]): bytes the build made, or a file published as
+/// it is, left on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Made by the build: a page, an index, a minified theme file.
+    Bytes(std::sync::Arc<[u8]>),
+    /// Published as it is (an image source, an encoded image in the cache, a static file):
+    /// read when it is asked for, so a preview of a thousand screenshots does not hold them all.
+    /// Its length and modification time make a changed file compare unequal.
+    File {
+        /// Where it is.
+        path: PathBuf,
+        /// Its length when it was stored.
+        len: u64,
+        /// Its modification time when it was stored.
+        modified: Option<std::time::SystemTime>,
+    },
+}
+
+impl Stored {
+    /// The file at `path` as it is now; an error when it cannot be read.
+    pub fn file(path: &Path) -> std::io::Result<Stored> {
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() {
+            return Err(std::io::Error::other("not a file"));
+        }
+        Ok(Stored::File {
+            path: path.to_path_buf(),
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        })
+    }
+
+    /// Its bytes: a copy of the shared ones, or the file read now.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Stored::Bytes(b) => Ok(b.to_vec()),
+            Stored::File { path, .. } => std::fs::read(path),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Stored {
+    fn from(bytes: Vec<u8>) -> Stored {
+        Stored::Bytes(bytes.into())
+    }
+}
+
 /// A site kept in memory, by output path.
 #[derive(Debug, Default)]
 pub struct Memory {
-    files: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<[u8]>>>,
+    files: std::sync::Mutex<std::collections::HashMap<String, Stored>>,
 }
 
 impl Memory {
     /// The files, by output path (`docs/a/index.html`).
-    pub fn into_files(self) -> std::collections::HashMap<String, std::sync::Arc<[u8]>> {
+    pub fn into_files(self) -> std::collections::HashMap<String, Stored> {
         self.files.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn store(&self, rel: &str, stored: Stored) {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(rel.to_string(), stored);
+        }
     }
 }
 
 impl Sink for Memory {
     fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), Error> {
-        if let Ok(mut files) = self.files.lock() {
-            files.insert(rel.to_string(), bytes.into());
-        }
+        self.store(rel, Stored::Bytes(bytes.into()));
         Ok(())
     }
     fn copy(&self, rel: &str, from: &Path, display: &Path) -> Result<(), Error> {
-        let bytes = std::fs::read(from).map_err(|e| Error::io("reading", display, &e))?;
-        self.write(rel, &bytes)
+        let stored = Stored::file(from).map_err(|e| Error::io("reading", display, &e))?;
+        self.store(rel, stored);
+        Ok(())
     }
 }
 
@@ -314,6 +367,42 @@ pub fn check_output_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The preview keeps what it publishes as it is on disk, not in memory; a changed file
+    /// compares unequal, and a missing one is an error naming it.
+    #[test]
+    fn memory_keeps_copies_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let shot = dir.path().join("shot.webp");
+        std::fs::write(&shot, b"first").unwrap();
+        let memory = Memory::default();
+        memory.write("a/index.html", b"<p>a</p>").unwrap();
+        memory
+            .copy("assets/shot.webp", &shot, Path::new("content/shot.webp"))
+            .unwrap();
+        let gone = memory.copy(
+            "x.png",
+            &dir.path().join("x.png"),
+            Path::new("content/x.png"),
+        );
+        assert!(gone.unwrap_err().to_string().contains("content/x.png"));
+        let files = memory.into_files();
+        assert_eq!(
+            files["a/index.html"],
+            Stored::Bytes(b"<p>a</p>".as_slice().into())
+        );
+        let stored = &files["assets/shot.webp"];
+        assert!(matches!(stored, Stored::File { path, len: 5, .. } if *path == shot));
+        assert_eq!(stored.read().unwrap(), b"first");
+        std::fs::write(&shot, b"second!").unwrap();
+        assert_ne!(
+            stored,
+            &Stored::file(&shot).unwrap(),
+            "a changed file is another file"
+        );
+        std::fs::remove_file(&shot).unwrap();
+        assert!(stored.read().is_err());
+    }
 
     #[test]
     fn commit_replaces_and_failure_keeps_previous() {

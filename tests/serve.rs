@@ -1029,6 +1029,27 @@ fn a_thousand_images_changed_at_once_are_one_rebuild() {
     settles_to_clean_build(&server, site.root(), "checkout of 1,000 images", from);
 }
 
+/// The preview reads published images from disk: with the cache gone and nothing else changed,
+/// asking for an output finds it missing, and the site is built (and its images made) again.
+#[test]
+fn outputs_deleted_under_the_preview_are_made_again_when_asked_for() {
+    let site = image_site(2, 400, 300);
+    let server = start(site.root());
+    images_on_outputs(&server, 0);
+    let from = server.log_len();
+    std::fs::remove_dir_all(site.root().join(".docsite-cache")).unwrap();
+    let (_, html) = get(&server.addr, "/a/");
+    let src = html
+        .split("<img src=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(get(&server.addr, &src).0, 404, "{src} was deleted");
+    images_on_outputs(&server, from);
+    settles_to_clean_build(&server, site.root(), "outputs deleted", from);
+}
+
 #[test]
 fn the_cache_removed_while_serving_is_filled_again() {
     let site = image_site(2, 400, 300);

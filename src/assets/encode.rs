@@ -224,23 +224,46 @@ pub(super) fn encode_webp(
 
 /// For each output position along one axis, the source positions it covers and their share of
 /// it: the exact overlap of the output pixel's footprint with each source pixel.
-fn spans(from: u32, to: u32) -> Vec<Vec<(usize, f32)>> {
-    let scale = from as f64 / to as f64;
-    (0..to)
-        .map(|i| {
+struct Spans {
+    /// Per output position: its first source position and its range in `shares`.
+    covers: Vec<(usize, std::ops::Range<usize>)>,
+    /// The shares of consecutive source positions, all positions' runs end to end.
+    shares: Vec<f32>,
+}
+
+impl Spans {
+    fn new(from: u32, to: u32) -> Spans {
+        let scale = from as f64 / to as f64;
+        let mut covers = Vec::with_capacity(to as usize);
+        let mut shares = Vec::with_capacity(from as usize + 2 * to as usize);
+        for i in 0..to {
             let (start, end) = (i as f64 * scale, (i + 1) as f64 * scale);
-            let mut covered = Vec::new();
             let mut s = start.floor() as u32;
+            let mut first = None;
+            let begin = shares.len();
             while (s as f64) < end && s < from {
                 let share = (end.min(s as f64 + 1.0) - start.max(s as f64)) / scale;
                 if share > 0.0 {
-                    covered.push((s as usize, share as f32));
+                    first.get_or_insert(s as usize);
+                    shares.push(share as f32);
+                } else if first.is_some() {
+                    break;
                 }
                 s += 1;
             }
-            covered
-        })
-        .collect()
+            covers.push((first.unwrap_or(0), begin..shares.len()));
+        }
+        Spans { covers, shares }
+    }
+
+    /// The source positions output position `i` covers, with their shares.
+    fn of(&self, i: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let (first, range) = self.covers[i].clone();
+        self.shares[range]
+            .iter()
+            .enumerate()
+            .map(move |(k, &share)| (first + k, share))
+    }
 }
 
 /// Shrinks by exact area averaging, as libwebp's rescaler (and so `cwebp -resize`) does; alpha
@@ -254,59 +277,80 @@ pub(super) fn resize(px: &Pixels, width: u32, height: u32) -> Result<Vec<u8>, Pr
             px.width, px.height
         )));
     }
-    let ch = if px.alpha { 4 } else { 3 };
-    let (sw, sh) = (px.width as usize, px.height as usize);
-    let (xs, ys) = (spans(px.width, width), spans(px.height, height));
-    let w = width as usize;
-    // Rows first: every source row shrunk to the output width.
-    let mut rows = vec![0f32; w * sh * ch];
-    for (y, out_row) in rows.chunks_exact_mut(w * ch).enumerate() {
-        let src = &px.data[y * sw * ch..(y + 1) * sw * ch];
-        for (x, covered) in xs.iter().enumerate() {
-            let out = &mut out_row[x * ch..(x + 1) * ch];
-            for &(sx, share) in covered {
-                let p = &src[sx * ch..(sx + 1) * ch];
-                let weight = if px.alpha {
-                    share * p[3] as f32 / 255.0
-                } else {
-                    share
-                };
-                for c in 0..3 {
-                    out[c] += p[c] as f32 * weight;
-                }
-                if px.alpha {
-                    out[3] += p[3] as f32 * share;
-                }
-            }
-        }
+    let needed = px.width as usize * px.height as usize * if px.alpha { 4 } else { 3 };
+    if px.data.len() < needed {
+        return Err(Problem::Bad("its decoded pixels are short".into()));
     }
-    // Then columns.
-    let mut out = vec![0u8; w * height as usize * ch];
-    let mut acc = vec![0f32; w * ch];
-    for (y, covered) in ys.iter().enumerate() {
+    Ok(if px.alpha {
+        shrink::<4>(px, width, height)
+    } else {
+        shrink::<3>(px, width, height)
+    })
+}
+
+/// [`resize`] for `CH` channels (4: RGBA, premultiplied while averaging).
+///
+/// Columns first: each output row is the weighted sum of whole source rows, a loop the compiler
+/// vectorises, and only then is that one row narrowed. Narrowing every source row first, as
+/// before, did the scalar half of the work on every source row instead of every output row:
+/// it was a fifth of a cold build's CPU.
+fn shrink<const CH: usize>(px: &Pixels, width: u32, height: u32) -> Vec<u8> {
+    let sw = px.width as usize;
+    let (xs, ys) = (Spans::new(px.width, width), Spans::new(px.height, height));
+    let w = width as usize;
+    let mut out = vec![0u8; w * height as usize * CH];
+    let mut acc = vec![0f32; sw * CH];
+    for (y, dst) in out.chunks_exact_mut(w * CH).enumerate() {
         acc.fill(0.0);
-        for &(sy, share) in covered {
-            let row = &rows[sy * w * ch..(sy + 1) * w * ch];
-            for (a, v) in acc.iter_mut().zip(row) {
-                *a += v * share;
+        for (sy, share) in ys.of(y) {
+            let src = &px.data[sy * sw * CH..(sy + 1) * sw * CH];
+            if CH == 4 {
+                for (a, p) in acc.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                    let alpha = p[3] as f32 * share;
+                    let weight = alpha * (1.0 / 255.0);
+                    a[0] += p[0] as f32 * weight;
+                    a[1] += p[1] as f32 * weight;
+                    a[2] += p[2] as f32 * weight;
+                    a[3] += alpha;
+                }
+            } else {
+                for (a, &v) in acc.iter_mut().zip(src) {
+                    *a += v as f32 * share;
+                }
             }
         }
-        let dst = &mut out[y * w * ch..(y + 1) * w * ch];
-        for (d, a) in dst.chunks_exact_mut(ch).zip(acc.chunks_exact(ch)) {
-            let unmultiply = if px.alpha {
-                if a[3] > 0.0 { 255.0 / a[3] } else { 0.0 }
+        for (x, d) in dst.chunks_exact_mut(CH).enumerate() {
+            let mut sum = [0f32; CH];
+            for (sx, share) in xs.of(x) {
+                let a = &acc[sx * CH..(sx + 1) * CH];
+                for c in 0..CH {
+                    sum[c] += a[c] * share;
+                }
+            }
+            let unmultiply = if CH == 4 {
+                if sum[CH - 1] > 0.0 {
+                    255.0 / sum[CH - 1]
+                } else {
+                    0.0
+                }
             } else {
                 1.0
             };
             for c in 0..3 {
-                d[c] = (a[c] * unmultiply).round().clamp(0.0, 255.0) as u8;
+                d[c] = to_byte(sum[c] * unmultiply);
             }
-            if px.alpha {
-                d[3] = a[3].round().clamp(0.0, 255.0) as u8;
+            if CH == 4 {
+                d[CH - 1] = to_byte(sum[CH - 1]);
             }
         }
     }
-    Ok(out)
+    out
+}
+
+/// Rounds a channel value to a byte (values are never negative; `+ 0.5` spares a libm call per
+/// channel).
+fn to_byte(v: f32) -> u8 {
+    (v.clamp(0.0, 255.0) + 0.5) as u8
 }
 
 /// What encoding one image made.
@@ -362,7 +406,7 @@ pub(super) fn encode_all(bytes: &[u8], p: &Planned, o: &ImageOptions) -> Result<
     let full = if p.format == Format::Webp {
         bytes.to_vec()
     } else if photo {
-        lossy_within(&px, o, limit, &mut encodes)?
+        lossy_within(&px, o, o.method, limit, &mut encodes)?
     } else {
         screenshot_full(&px, o, limit, &mut encodes)?
     };
@@ -455,8 +499,13 @@ fn drop_alpha(px: Pixels) -> Pixels {
     }
 }
 
-/// `px` as lossless WebP with the configured effort.
-fn lossless(px: &Pixels, o: &ImageOptions, encodes: &mut u32) -> Result<Vec<u8>, Problem> {
+/// `px` as lossless WebP with the configured effort (`method`).
+fn lossless(
+    px: &Pixels,
+    o: &ImageOptions,
+    method: i32,
+    encodes: &mut u32,
+) -> Result<Vec<u8>, Problem> {
     *encodes += 1;
     encode_webp(
         &px.data,
@@ -465,7 +514,7 @@ fn lossless(px: &Pixels, o: &ImageOptions, encodes: &mut u32) -> Result<Vec<u8>,
         px.alpha,
         true,
         o.lossless_quality,
-        o.method,
+        method,
     )
 }
 
@@ -478,11 +527,11 @@ fn copy(
     limit: usize,
     encodes: &mut u32,
 ) -> Result<Vec<u8>, Problem> {
-    let lossy = lossy_within(px, o, limit, encodes)?;
+    let lossy = lossy_within(px, o, o.copy_method, limit, encodes)?;
     if photo || many_colors(px, COPY_FEW_COLORS) {
         return Ok(lossy);
     }
-    let lossless = lossless(px, o, encodes)?;
+    let lossless = lossless(px, o, o.copy_method, encodes)?;
     Ok(if lossless.len() <= lossy.len() {
         lossless
     } else {
@@ -495,12 +544,13 @@ fn copy(
 fn lossy_within(
     px: &Pixels,
     o: &ImageOptions,
+    method: i32,
     limit: usize,
     encodes: &mut u32,
 ) -> Result<Vec<u8>, Problem> {
     let mut encode = |q: f32| {
         *encodes += 1;
-        encode_webp(&px.data, px.width, px.height, px.alpha, false, q, o.method)
+        encode_webp(&px.data, px.width, px.height, px.alpha, false, q, method)
     };
     let mut best = encode(o.quality)?;
     let mut q = o.quality;
@@ -562,7 +612,7 @@ pub(super) fn verdict(
     let Some(s) = sample(px) else {
         return Ok(Verdict::Both);
     };
-    let lossless = lossless(&s, o, encodes)?.len() as f64;
+    let lossless = lossless(&s, o, o.method, encodes)?.len() as f64;
     *encodes += 1;
     let lossy = encode_webp(
         &s.data, s.width, s.height, s.alpha, false, o.quality, o.method,
@@ -588,10 +638,10 @@ fn screenshot_full(
     encodes: &mut u32,
 ) -> Result<Vec<u8>, Problem> {
     let chosen = match verdict(px, o, encodes)? {
-        Verdict::Lossy => lossy_within(px, o, limit, encodes)?,
-        Verdict::Lossless => lossless(px, o, encodes)?,
+        Verdict::Lossy => lossy_within(px, o, o.method, limit, encodes)?,
+        Verdict::Lossless => lossless(px, o, o.method, encodes)?,
         Verdict::Both => {
-            let lossless = lossless(px, o, encodes)?;
+            let lossless = lossless(px, o, o.method, encodes)?;
             *encodes += 1;
             let lossy = encode_webp(
                 &px.data, px.width, px.height, px.alpha, false, o.quality, o.method,
@@ -605,7 +655,7 @@ fn screenshot_full(
     };
     if chosen.len() > limit {
         // Rare (a tiny or very well packed PNG): never publish more bytes than the source.
-        let lossy = lossy_within(px, o, limit, encodes)?;
+        let lossy = lossy_within(px, o, o.method, limit, encodes)?;
         return Ok(if lossy.len() < chosen.len() {
             lossy
         } else {
@@ -629,9 +679,10 @@ mod tests {
             alpha: false,
         };
         assert_eq!(resize(&px, 2, 1).unwrap(), vec![30, 30, 30, 150, 150, 150]);
-        for covered in spans(1600, 480) {
-            let total: f32 = covered.iter().map(|(_, s)| s).sum();
-            assert!((total - 1.0).abs() < 1e-4, "{covered:?}");
+        let spans = Spans::new(1600, 480);
+        for i in 0..480 {
+            let total: f32 = spans.of(i).map(|(_, s)| s).sum();
+            assert!((total - 1.0).abs() < 1e-4, "position {i}: {total}");
         }
         // A transparent pixel lends no colour.
         let px = Pixels {
@@ -642,6 +693,73 @@ mod tests {
         };
         assert_eq!(resize(&px, 1, 1).unwrap(), vec![0, 0, 255, 128]);
         assert!(resize(&px, 3, 1).is_err(), "never upscales");
+    }
+
+    /// The separable, columns-first shrink equals the plain two-dimensional area average,
+    /// with and without alpha, for sizes that do not divide evenly.
+    #[test]
+    fn shrinking_equals_the_two_dimensional_average() {
+        let (sw, sh) = (37u32, 23u32);
+        let mut seed = 7u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) as u8
+        };
+        for ch in [3usize, 4] {
+            let data: Vec<u8> = (0..sw as usize * sh as usize * ch)
+                .map(|_| next())
+                .collect();
+            let px = Pixels {
+                data,
+                width: sw,
+                height: sh,
+                alpha: ch == 4,
+            };
+            for (w, h) in [(10u32, 7u32), (36, 5), (1, 1), (37, 23)] {
+                let got = resize(&px, w, h).unwrap();
+                let (fx, fy) = (sw as f64 / w as f64, sh as f64 / h as f64);
+                for y in 0..h as usize {
+                    for x in 0..w as usize {
+                        let mut sum = [0f64; 4];
+                        for sy in 0..sh as usize {
+                            let cy = ((y as f64 + 1.0) * fy).min(sy as f64 + 1.0)
+                                - (y as f64 * fy).max(sy as f64);
+                            for sx in 0..sw as usize {
+                                let cx = ((x as f64 + 1.0) * fx).min(sx as f64 + 1.0)
+                                    - (x as f64 * fx).max(sx as f64);
+                                if cx <= 0.0 || cy <= 0.0 {
+                                    continue;
+                                }
+                                let p = &px.data[(sy * sw as usize + sx) * ch..][..ch];
+                                let a = if ch == 4 { p[3] as f64 / 255.0 } else { 1.0 };
+                                for c in 0..3 {
+                                    sum[c] += p[c] as f64 * a * cx * cy;
+                                }
+                                sum[3] += a * cx * cy;
+                            }
+                        }
+                        let area = fx * fy;
+                        let d = &got[(y * w as usize + x) * ch..][..ch];
+                        for c in 0..3 {
+                            let want = if sum[3] > 0.0 { sum[c] / sum[3] } else { 0.0 };
+                            assert!(
+                                (d[c] as f64 - want).abs() <= 1.0,
+                                "{ch} channels, {w}x{h} at ({x},{y}) channel {c}: {} vs {want}",
+                                d[c]
+                            );
+                        }
+                        if ch == 4 {
+                            let want = sum[3] / area * 255.0;
+                            assert!(
+                                (d[3] as f64 - want).abs() <= 1.0,
+                                "alpha {} vs {want}",
+                                d[3]
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

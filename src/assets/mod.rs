@@ -40,7 +40,7 @@ pub use encode::decode;
 
 /// Bumped whenever the pipeline's output for the same input and settings changes, so that old
 /// cache entries are not reused.
-pub const PIPELINE_VERSION: u32 = 6;
+pub const PIPELINE_VERSION: u32 = 7;
 
 /// File extensions that name images (lowercase).
 const IMAGE_EXTENSIONS: &[&str] = &[
@@ -911,8 +911,8 @@ pub fn report_failed(
 /// The settings that change the bytes of an output, for the cache key.
 fn settings_fingerprint(o: &ImageOptions) -> String {
     format!(
-        "v{PIPELINE_VERSION} q{} m{} lq{} pc{} lr{}",
-        o.quality, o.method, o.lossless_quality, o.photo_colors, o.lossy_ratio
+        "v{PIPELINE_VERSION} q{} m{} cm{} lq{} pc{} lr{}",
+        o.quality, o.method, o.copy_method, o.lossless_quality, o.photo_colors, o.lossy_ratio
     )
 }
 
@@ -1089,15 +1089,7 @@ pub fn plan_one(
         resized: None,
     }];
     if !verbatim {
-        let mut widths: Vec<u32> = options
-            .widths
-            .iter()
-            .copied()
-            .filter(|&w| w > 0 && w < width)
-            .collect();
-        widths.sort_unstable();
-        widths.dedup();
-        for w in widths {
+        for w in copy_widths(width, options) {
             outputs.push(Output {
                 rel: format!("assets/{stem}.{short}-{w}w.webp"),
                 width: w,
@@ -1119,6 +1111,25 @@ pub fn plan_one(
         verbatim,
         animated,
     })
+}
+
+/// A resized copy is made only up to this share of the source's width. A wider one (1440 of a
+/// 1600-pixel screenshot) would save a browser less than a third of the pixels, and on the
+/// real-scale benchmark such copies were a quarter of all copy pixels, so a quarter of a cold
+/// build's encoding; the browser takes the full size instead.
+pub const COPY_MAX_SHARE: f64 = 0.8;
+
+/// The widths of the resized copies made of an image `width` pixels wide, narrowest first.
+pub fn copy_widths(width: u32, options: &ImageOptions) -> Vec<u32> {
+    let mut widths: Vec<u32> = options
+        .widths
+        .iter()
+        .copied()
+        .filter(|&w| w > 0 && w as f64 <= width as f64 * COPY_MAX_SHARE)
+        .collect();
+    widths.sort_unstable();
+    widths.dedup();
+    widths
 }
 
 fn scaled_height(width: u32, height: u32, w: u32) -> u32 {
@@ -1469,6 +1480,19 @@ mod tests {
             sized.contains("width=\"4\"") && !sized.contains("height="),
             "{sized}"
         );
+    }
+
+    #[test]
+    fn copies_save_at_least_a_fifth_of_the_width() {
+        let o = ImageOptions {
+            widths: vec![1440, 480, 960, 960, 0],
+            ..ImageOptions::default()
+        };
+        assert_eq!(copy_widths(1920, &o), vec![480, 960, 1440]);
+        assert_eq!(copy_widths(1800, &o), vec![480, 960, 1440], "exactly 80%");
+        assert_eq!(copy_widths(1600, &o), vec![480, 960], "1440 is 90% of 1600");
+        assert_eq!(copy_widths(1024, &o), vec![480]);
+        assert_eq!(copy_widths(500, &o), Vec::<u32>::new());
     }
 
     #[test]

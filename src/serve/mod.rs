@@ -27,7 +27,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::build::{self, LoadOptions};
 use crate::deps;
 use crate::error::{Error, ErrorKind, Location};
-use crate::output::Memory;
+use crate::output::{Memory, Stored};
 use crate::theme::Theme;
 
 /// The script every served HTML page gets.
@@ -67,7 +67,7 @@ const SEARCH_QUIET: Duration = Duration::from_millis(400);
 /// One built version of the site.
 #[derive(Debug, Default)]
 struct Snapshot {
-    files: HashMap<String, Arc<[u8]>>,
+    files: HashMap<String, Stored>,
     /// Page URL → its source file, for the per-page panel (shared between snapshots).
     sources: Arc<HashMap<String, PathBuf>>,
     problems: Vec<Error>,
@@ -79,11 +79,14 @@ struct Snapshot {
 struct Shared {
     snapshot: RwLock<Arc<Snapshot>>,
     events: broadcast::Sender<String>,
+    /// A file the snapshot points at is gone (the image cache deleted under the preview):
+    /// the site is built again, which makes it anew.
+    stale: tokio::sync::Notify,
 }
 
 /// A site built into memory.
 struct Built {
-    files: HashMap<String, Arc<[u8]>>,
+    files: HashMap<String, Stored>,
     sources: Arc<HashMap<String, PathBuf>>,
     problems: Vec<Error>,
 }
@@ -96,7 +99,7 @@ enum Outcome {
     /// files are no longer published; `urls` are the pages to reload (`None`: every page).
     Pages {
         docs: Vec<(String, String)>,
-        files: Vec<(String, Arc<[u8]>)>,
+        files: Vec<(String, Stored)>,
         removed: Vec<String>,
         urls: Option<Vec<String>>,
         problems: Vec<Error>,
@@ -129,6 +132,12 @@ struct Workspace {
 }
 
 impl Workspace {
+    /// Builds the whole site again, as for a change that reaches everything.
+    fn everything(&mut self) -> Outcome {
+        let _pause = self.images.pause();
+        Outcome::Full(self.full())
+    }
+
     fn rebuild(&mut self, changed: &[PathBuf]) -> Outcome {
         // A save goes first: no new image starts encoding until it is served.
         let _pause = self.images.pause();
@@ -181,8 +190,8 @@ impl Workspace {
         }
         let mut files = Vec::with_capacity(made.files.len());
         for (out, from) in made.files {
-            match std::fs::read(&from) {
-                Ok(bytes) => files.push((out, bytes.into())),
+            match Stored::file(&from) {
+                Ok(stored) => files.push((out, stored)),
                 // The cache was deleted under us: start over, which encodes it again.
                 Err(_) => return Outcome::Full(self.full()),
             }
@@ -230,7 +239,7 @@ impl Workspace {
         let folders = loaded.site.config.folders.clone();
         let mut render: BTreeSet<usize> = BTreeSet::new();
         let mut site_wide = false;
-        let mut files: Vec<(String, Arc<[u8]>)> = Vec::new();
+        let mut files: Vec<(String, Stored)> = Vec::new();
 
         if !plan.templates.is_empty() {
             match Theme::load(&self.root, &self.root.join(&folders.templates)) {
@@ -296,11 +305,11 @@ impl Workspace {
                 }
             }
         }
-        let read = |dir: &Path, rel: &str| std::fs::read(self.root.join(dir).join(rel)).ok();
+        let on_disk = |dir: &Path, rel: &str| Stored::file(&self.root.join(dir).join(rel)).ok();
         for rel in &plan.statics {
             // Gone again since the event: whatever it is now, the whole site says it best.
-            let bytes = read(&folders.r#static, rel)?;
-            files.push((rel.clone(), bytes.into()));
+            let stored = on_disk(&folders.r#static, rel)?;
+            files.push((rel.clone(), stored));
             if deps::static_reaches_pages(rel) {
                 render.extend(0..loaded.site.pages.len());
                 site_wide = true;
@@ -316,11 +325,11 @@ impl Workspace {
         for &a in &plan.assets {
             let rel = loaded.site.assets[a].rel.clone();
             for (out, from) in loaded.images.files_of(&rel) {
-                files.push((out, std::fs::read(from).ok()?.into()));
+                files.push((out, Stored::file(&from).ok()?));
             }
             if !replaced.contains(&rel) {
-                let bytes = read(&folders.content, &rel)?;
-                files.push((rel, bytes.into()));
+                let stored = on_disk(&folders.content, &rel)?;
+                files.push((rel, stored));
             }
             render.extend(deps::asset_dependents(&loaded.links, a));
         }
@@ -448,6 +457,7 @@ async fn run(options: ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<()
     let shared = Arc::new(Shared {
         snapshot: RwLock::new(Arc::new(snapshot)),
         events: sender,
+        stale: tokio::sync::Notify::new(),
     });
 
     let bound = crate::listen::bind(&options.host, options.port, options.tls.as_ref()).await?;
@@ -648,13 +658,14 @@ async fn rebuild_loop(
     let mut refreshing: Option<Arc<AtomicBool>> = None;
     loop {
         // An empty list: background image work finished a batch.
-        let mut changed = tokio::select! {
+        let (mut changed, stale) = tokio::select! {
             biased;
             changed = rx.recv() => match changed {
-                Some(changed) => changed,
+                Some(changed) => (changed, false),
                 None => break,
             },
-            () = images_ready.notified() => Vec::new(),
+            () = shared.stale.notified() => (Vec::new(), true),
+            () = images_ready.notified() => (Vec::new(), false),
         };
         if let Some(cancel) = refreshing.take() {
             cancel.store(true, Ordering::Relaxed);
@@ -685,14 +696,16 @@ async fn rebuild_loop(
         }
         changed.sort();
         changed.dedup();
-        let images_only = changed.is_empty();
+        let images_only = changed.is_empty() && !stale;
         let start = Instant::now();
         let (outcome, status) = {
             let workspace = workspace.clone();
             let changed = changed.clone();
             tokio::task::spawn_blocking(move || match workspace.lock() {
                 Ok(mut w) => {
-                    let outcome = if changed.is_empty() {
+                    let outcome = if stale {
+                        w.everything()
+                    } else if changed.is_empty() {
                         w.images_made()
                     } else {
                         w.rebuild(&changed)
@@ -891,8 +904,8 @@ async fn rebuild_loop(
 /// URLs of the pages whose HTML differs between two builds; `None` when anything else
 /// (a stylesheet, an image) changed too, so every page should reload.
 fn changed_pages(
-    old: &HashMap<String, Arc<[u8]>>,
-    new: &HashMap<String, Arc<[u8]>>,
+    old: &HashMap<String, Stored>,
+    new: &HashMap<String, Stored>,
 ) -> Option<Vec<String>> {
     let mut urls = Vec::new();
     let keys = old
@@ -995,6 +1008,8 @@ async fn status(
 }
 
 async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
+    // Pages and indexes are in memory; files published as they are (images above all) are read
+    // from disk when asked for, so the preview's memory does not grow with them.
     let snap = match shared.snapshot.read() {
         Ok(g) => g.clone(),
         Err(e) => e.into_inner().clone(),
@@ -1011,7 +1026,13 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
         rel.to_string()
     };
     match snap.files.get(&key) {
-        Some(bytes) => file_response(&key, bytes, StatusCode::OK),
+        Some(stored) => match body_of(stored).await {
+            Some(bytes) => file_response(&key, bytes, StatusCode::OK),
+            None => {
+                shared.stale.notify_one();
+                not_found(&snap)
+            }
+        },
         None if snap.files.contains_key(&format!("{rel}/index.html")) => {
             Redirect::permanent(&format!("/{rel}/")).into_response()
         }
@@ -1019,19 +1040,30 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     }
 }
 
-fn not_found(snap: &Snapshot) -> Response {
-    match snap.files.get("404.html") {
-        Some(bytes) => file_response("404.html", bytes, StatusCode::NOT_FOUND),
-        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+/// A stored file's bytes: shared ones as they are, a file on disk read now (`None` when it is
+/// gone).
+async fn body_of(stored: &Stored) -> Option<Vec<u8>> {
+    match stored {
+        Stored::Bytes(bytes) => Some(bytes.to_vec()),
+        Stored::File { path, .. } => tokio::fs::read(path).await.ok(),
     }
 }
 
-fn file_response(name: &str, bytes: &Arc<[u8]>, status: StatusCode) -> Response {
+fn not_found(snap: &Snapshot) -> Response {
+    match snap.files.get("404.html") {
+        Some(Stored::Bytes(bytes)) => {
+            file_response("404.html", bytes.to_vec(), StatusCode::NOT_FOUND)
+        }
+        _ => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+fn file_response(name: &str, bytes: Vec<u8>, status: StatusCode) -> Response {
     let mime = mime_type(name);
-    let body: Vec<u8> = if mime.starts_with("text/html") {
-        inject(bytes)
+    let body = if mime.starts_with("text/html") {
+        inject(&bytes)
     } else {
-        bytes.to_vec()
+        bytes
     };
     let mut r = (status, body).into_response();
     r.headers_mut()

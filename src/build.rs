@@ -242,6 +242,13 @@ impl Loaded {
     pub fn has_errors(&self) -> bool {
         self.problems.iter().any(Error::is_error)
     }
+
+    /// How many of the site's files were read: its pages, the files beside them (images read
+    /// as far as their headers) and `docsite.toml` when there is one.
+    pub fn files_read(&self) -> usize {
+        let config = usize::from(self.root.join(crate::config::CONFIG_FILE).is_file());
+        self.site.pages.len() + self.site.assets.len() + config
+    }
 }
 
 /// What to load.

@@ -168,7 +168,7 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
     }
     if let Some(rel) = under(&folders.r#static) {
         return match rel {
-            Some(rel) if is_image(&rel) => Change::Everything,
+            Some(rel) if crate::assets::is_image(&rel) => Change::Everything,
             Some(rel) if path.is_file() && site.static_files.contains(&rel) => Change::Static(rel),
             // A file that is new or gone changes how site-absolute links resolve.
             _ => Change::Everything,
@@ -180,19 +180,6 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
         // The root itself, or something outside it.
         _ => Change::Everything,
     }
-}
-
-/// Whether the image pipeline processes files named like this.
-fn is_image(rel: &str) -> bool {
-    let ext = rel
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    matches!(
-        ext.as_str(),
-        "png" | "jpg" | "jpeg" | "gif" | "webp" | "svg"
-    )
 }
 
 /// What a batch of changes asks for.

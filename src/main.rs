@@ -265,7 +265,7 @@ fn main() -> ExitCode {
                     );
                 }
                 print_problems(&loaded.problems, format, color);
-                eprintln!("{}", report::summary(&loaded.problems));
+                eprintln!("{}", report::summary(&loaded.problems, loaded.files_read()));
                 if loaded.has_errors() {
                     ExitCode::FAILURE
                 } else {

@@ -110,16 +110,26 @@ pub fn human_all(errors: &[Error], color: Color) -> String {
 }
 
 /// One line saying how many errors and warnings there are, in how many files.
-pub fn summary(errors: &[Error]) -> String {
+pub fn summary(errors: &[Error], files_read: usize) -> String {
     let n_err = errors.iter().filter(|e| e.is_error()).count();
     let n_warn = errors.len() - n_err;
     let files: std::collections::HashSet<_> = errors.iter().map(|e| &e.location.path).collect();
+    // A problem may sit in a file not counted as read (a template).
+    let files_read = files_read.max(files.len());
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let place = if files.is_empty() {
+        format!("in {files_read} file{} read", plural(files_read))
+    } else {
+        format!(
+            "in {} of {files_read} file{} read",
+            files.len(),
+            plural(files_read)
+        )
+    };
     format!(
-        "{n_err} error{}, {n_warn} warning{} in {} file{}",
-        if n_err == 1 { "" } else { "s" },
-        if n_warn == 1 { "" } else { "s" },
-        files.len(),
-        if files.len() == 1 { "" } else { "s" }
+        "{n_err} error{}, {n_warn} warning{} {place}",
+        plural(n_err),
+        plural(n_warn)
     )
 }
 
@@ -203,6 +213,25 @@ pub fn json(errors: &[Error]) -> String {
 mod tests {
     use super::*;
     use crate::error::{ErrorKind, Location};
+
+    /// A clean site says how much was checked, not "in 0 files".
+    #[test]
+    fn summary_counts_the_files_read() {
+        assert_eq!(summary(&[], 23), "0 errors, 0 warnings in 23 files read");
+        let e = Error::new(
+            ErrorKind::UnknownKey {
+                key: "titel".into(),
+                suggestion: None,
+                context: "frontmatter",
+            },
+            Location::file("content/a.md"),
+        );
+        assert_eq!(
+            summary(std::slice::from_ref(&e), 23),
+            "1 error, 0 warnings in 1 of 23 files read"
+        );
+        assert_eq!(summary(&[e], 0), "1 error, 0 warnings in 1 of 1 file read");
+    }
 
     #[test]
     fn human_output_has_location_excerpt_caret_and_hint() {

@@ -1,8 +1,9 @@
 //! Build benchmark: times `docsite build` on generated corpora.
 //!
 //! ```text
-//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail [--before BIN]]
+//! cargo bench --bench build -- [--pages N]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--components] [--long-tail [--before BIN]]
 //!
+//! `--components` adds a `<Callout>` and an `<Include>` of a shared file to every page.
 //! `--cold` deletes the site's `.docsite-cache` before every run, so every run highlights every
 //! code block again (a first build); without it, runs after the warm-up reuse the cache.
 //!
@@ -53,6 +54,8 @@ struct Args {
     long_tail: bool,
     /// With `long_tail`, also time this binary on the standard corpus.
     before: Option<PathBuf>,
+    /// Add a component and an include to every page.
+    components: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -66,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
         cold: false,
         long_tail: false,
         before: None,
+        components: false,
     };
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
     // and then a small smoke run proves the harness works without spending minutes.
@@ -96,11 +100,12 @@ fn parse_args() -> Result<Args, String> {
             "--keep" => a.keep = Some(PathBuf::from(value("--keep")?)),
             "--cold" => a.cold = true,
             "--long-tail" => a.long_tail = true,
+            "--components" => a.components = true,
             "--before" => a.before = Some(PathBuf::from(value("--before")?)),
             "--strict" => a.strict = true,
             "-h" | "--help" => {
                 println!(
-                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--long-tail [--before BIN]]"
+                    "cargo bench --bench build -- [--pages N[,N]]... [--runs R] [--warmup W] [--seed S] [--keep DIR] [--strict] [--cold] [--components] [--long-tail [--before BIN]]"
                 );
                 std::process::exit(0);
             }
@@ -361,6 +366,7 @@ fn bench_alternating(bin: &Path, base: &Path, n: usize, args: &Args) -> Result<V
         cold: args.cold,
         long_tail: true,
         before: None,
+        components: false,
     };
     let mut rows: Vec<Vec<Row>> = builds.iter().map(|_| Vec::new()).collect();
     for k in 0..args.warmup + args.runs {
@@ -511,7 +517,13 @@ fn main() -> ExitCode {
     'outer: for &n in args.pages.iter().filter(|_| !args.long_tail) {
         let root = base.join(format!("pages-{n}"));
         let t = Instant::now();
-        let c = match corpus::generate(&root, n, args.seed) {
+        let generated = corpus::generate(&root, n, args.seed).and_then(|mut c| {
+            if args.components {
+                c.bytes += corpus::add_components(&root, n)?;
+            }
+            Ok(c)
+        });
+        let c = match generated {
             Ok(c) => c,
             Err(e) => {
                 failure = Some(format!("generating {n} pages in {}: {e}", root.display()));

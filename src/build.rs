@@ -22,6 +22,7 @@ use crate::markdown::{self, Rendered};
 use crate::output::{self, Staging};
 use crate::render::{Document, Renderer};
 use crate::site::Site;
+use crate::site_components::SiteComponents;
 use crate::theme::{self, Theme};
 
 /// What to build and how.
@@ -156,11 +157,13 @@ impl Loaded {
             relisted = self.links.relist(&self.site);
         }
         if !load_errors.iter().any(Error::is_error) {
+            let components = SiteComponents::new(&self.site, self.theme.as_ref(), &self.root);
             let md = markdown::Renderer {
                 options: &self.site.config.markdown,
                 highlighter: self.highlighter.as_ref(),
                 resolver: &self.site,
                 images: Some(&self.images),
+                components: Some(&components),
             };
             let s = &self.site.pages[p].page.source;
             self.bodies[p] = md.render(&s.text, s.body_offset, &s.rel, &s.display);
@@ -349,11 +352,13 @@ fn load_inner(root: &Path, opts: &LoadOptions, save_cache: bool) -> Result<Loade
     if opts.defer_images {
         images.defer();
     }
+    let components = SiteComponents::new(&site, theme.as_ref(), root);
     let md = markdown::Renderer {
         options: &site.config.markdown,
         highlighter: highlighter.as_ref(),
         resolver: &site,
         images: Some(&images),
+        components: Some(&components),
     };
     let bodies: Vec<Rendered> = site
         .pages
@@ -506,11 +511,13 @@ impl Loaded {
             // These pages named the GIF; it is published as WebP.
             let renamed: HashSet<&str> = renamed.iter().map(String::as_str).collect();
             let pages = self.pages_showing(&renamed);
+            let components = SiteComponents::new(&self.site, self.theme.as_ref(), &self.root);
             let md = markdown::Renderer {
                 options: &self.site.config.markdown,
                 highlighter: self.highlighter.as_ref(),
                 resolver: &self.site,
                 images: Some(&self.images),
+                components: Some(&components),
             };
             for p in pages {
                 let s = &self.site.pages[p].page.source;
@@ -631,6 +638,7 @@ pub fn theme_files(site: &Site, root: &Path) -> (ThemeFiles, HashMap<&'static st
             "docsite.js" => "js",
             "verify.js" => "verify_js",
             "search.js" => "search_js",
+            "tabs.js" => "tabs_js",
             _ => "favicon",
         };
         urls.insert(

@@ -40,7 +40,12 @@ pub struct Config {
     pub nav: NavOptions,
     /// How links to the rest of the website are treated.
     pub links: LinkOptions,
+    /// `[components]`: component names mapped to a built-in (`HintBlock = "Callout"`).
+    pub components: std::collections::BTreeMap<String, String>,
 }
+
+/// The built-in components, the names `[components]` may map to.
+pub const BUILTIN_COMPONENTS: &[&str] = &["Callout", "Include", "Tabs", "Tab", "Details"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -57,6 +62,7 @@ impl Default for Config {
             images: ImageOptions::default(),
             nav: NavOptions::default(),
             links: LinkOptions::default(),
+            components: Default::default(),
         }
     }
 }
@@ -301,6 +307,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "images",
             "nav",
             "links",
+            "components",
         ],
     ),
     ("check", &["severity"]),
@@ -447,6 +454,23 @@ impl Config {
                 },
                 at_key("file"),
             ));
+        }
+        for (name, builtin) in &self.components {
+            if !BUILTIN_COMPONENTS.contains(&builtin.as_str()) {
+                let near = closest(builtin, BUILTIN_COMPONENTS.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                errors.push(Error::new(
+                    ErrorKind::InvalidValue {
+                        key: format!("components.{name}"),
+                        message: format!(
+                            "`{builtin}` is not a built-in component{near}; the built-ins are {}",
+                            BUILTIN_COMPONENTS.join(", ")
+                        ),
+                    },
+                    at_key(name),
+                ));
+            }
         }
         for (key, value) in [
             ("method", self.images.method),

@@ -13,6 +13,8 @@
 //! | a section's navigation file (`[nav] file`, `_nav.md`), saved, added or removed | everything | everything |
 //! | a file in `static/` changed in place | that file | nothing, or every page for a theme file (`docsite.css`…: page links carry its hash) |
 //! | a content asset changed in place | that file | the pages that reference it |
+//! | a Markdown file a page includes (`<Include>`, at any depth), or a component template (`templates/components/Name.html`) changed in place | that file; the theme for a template | the pages whose bodies were made from it (their Markdown is rendered again) |
+//! | a component template that is new, gone, or used by no page | everything | everything (it changes what names mean) |
 //! | anything else under the root | nothing | nothing |
 //!
 //! "Site-wide documents" are the generated section listings, the 404 page, the sitemap and the
@@ -32,6 +34,7 @@ use rayon::prelude::*;
 
 use crate::check::LinkGraph;
 use crate::frontmatter::Frontmatter;
+use crate::markdown::Rendered;
 use crate::render::{SIDEBAR_TEMPLATE, page_template};
 use crate::site::{Item, Site};
 
@@ -97,7 +100,10 @@ pub enum Change {
     /// What exists or how everything renders changed: `docsite.toml`, a page, asset or folder
     /// that is new or gone, a name that is not UTF-8, the root itself.
     Everything,
-    /// Nothing the site is made from (a note beside `docsite.toml`, a `_draft.md`).
+    /// A Markdown file under a `_`-named folder or name, which pages may include
+    /// (content-relative path).
+    Partial(String),
+    /// Nothing the site is made from (a note beside `docsite.toml`, a `_draft.txt`).
     Unrelated,
 }
 
@@ -127,7 +133,12 @@ pub fn classify(site: &Site, root: &Path, path: &Path) -> Change {
             .split('/')
             .any(|c| c != "_index.md" && crate::content::is_hidden_name(c))
         {
-            return Change::Unrelated;
+            // Not published, but an include may show it.
+            return if rel.ends_with(".md") {
+                Change::Partial(rel)
+            } else {
+                Change::Unrelated
+            };
         }
         if std::fs::symlink_metadata(path).is_err() {
             // Gone: it matters only if the site had it (an editor's temporary file never was).
@@ -193,6 +204,8 @@ pub struct Plan {
     pub statics: Vec<String>,
     /// Content assets to publish again.
     pub assets: Vec<usize>,
+    /// Unpublished Markdown files (in `_` folders) that changed: includes may show them.
+    pub partials: Vec<String>,
 }
 
 impl Plan {
@@ -203,6 +216,7 @@ impl Plan {
             && self.templates.is_empty()
             && self.statics.is_empty()
             && self.assets.is_empty()
+            && self.partials.is_empty()
     }
 }
 
@@ -217,6 +231,7 @@ pub fn plan(site: &Site, root: &Path, changed: &[PathBuf]) -> Plan {
             Change::Template(name) => {
                 plan.templates.insert(name);
             }
+            Change::Partial(rel) => plan.partials.push(rel),
             Change::Everything => plan.everything = true,
             Change::Unrelated => {}
         }
@@ -228,6 +243,42 @@ pub fn plan(site: &Site, root: &Path, changed: &[PathBuf]) -> Plan {
     plan.assets.sort_unstable();
     plan.assets.dedup();
     plan
+}
+
+/// The pages whose bodies were made from what `plan` changed: a file they include (at any
+/// depth) or a component template they use, both rendered into the body, so these pages'
+/// Markdown must be rendered again (content-relative paths). `None` when a component template
+/// changed that no page uses: it may be new or gone, which changes what a name resolves to,
+/// so everything is loaded again.
+pub fn body_dependents(site: &Site, bodies: &[Rendered], plan: &Plan) -> Option<Vec<String>> {
+    let templates: Vec<String> = plan
+        .templates
+        .iter()
+        .filter(|t| t.starts_with(crate::site_components::TEMPLATE_DIR))
+        .cloned()
+        .collect();
+    let changed: HashSet<&str> = plan
+        .partials
+        .iter()
+        .chain(&plan.pages)
+        .chain(&templates)
+        .map(String::as_str)
+        .collect();
+    if changed.is_empty() {
+        return Some(Vec::new());
+    }
+    let uses = |b: &Rendered, name: &str| b.uses.binary_search_by(|u| u.as_str().cmp(name)).is_ok();
+    if templates.iter().any(|t| !bodies.iter().any(|b| uses(b, t))) {
+        return None;
+    }
+    Some(
+        bodies
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.uses.iter().any(|u| changed.contains(u.as_str())))
+            .map(|(p, _)| site.pages[p].page.source.rel.clone())
+            .collect(),
+    )
 }
 
 /// Which templates each template reads: itself and, transitively, every template it
@@ -467,6 +518,46 @@ mod tests {
     }
 
     #[test]
+    fn includes_and_component_templates_re_render_the_pages_made_from_them() {
+        let (dir, loaded) = site(&[
+            (
+                "content/a.md",
+                "---\ntitle: A\n---\n<Include path=\"_parts/one.md\" />\n",
+            ),
+            ("content/b.md", "---\ntitle: B\n---\n<Card>\nx\n</Card>\n"),
+            (
+                "content/c.md",
+                "---\ntitle: C\n---\n<Include url=\"/a/\" />\n",
+            ),
+            ("content/d.md", "---\ntitle: D\n---\nPlain.\n"),
+            ("content/_parts/one.md", "One.\n"),
+            ("templates/components/Card.html", "<div>{{ body }}</div>"),
+            ("templates/components/Unused.html", "<b></b>"),
+        ]);
+        assert!(!loaded.has_errors(), "{:?}", loaded.problems);
+        let root = dir.path();
+        let plan_of = |rels: &[&str]| {
+            let paths: Vec<PathBuf> = rels.iter().map(|r| root.join(r)).collect();
+            plan(&loaded.site, root, &paths)
+        };
+        let deps = |rels: &[&str]| body_dependents(&loaded.site, &loaded.bodies, &plan_of(rels));
+        // A partial: the page including it, and the page including that page.
+        let p = plan_of(&["content/_parts/one.md"]);
+        assert_eq!(p.partials, ["_parts/one.md"]);
+        assert_eq!(deps(&["content/_parts/one.md"]).unwrap(), ["a.md", "c.md"]);
+        // A page others include.
+        assert_eq!(deps(&["content/a.md"]).unwrap(), ["c.md"]);
+        assert_eq!(deps(&["templates/components/Card.html"]).unwrap(), ["b.md"]);
+        assert_eq!(deps(&["content/d.md"]).unwrap(), Vec::<String>::new());
+        // A template no page uses may be new: names may mean something else now.
+        assert_eq!(deps(&["templates/components/Unused.html"]), None);
+        assert_eq!(
+            deps(&["content/_parts/nobody.md"]).unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn changed_paths_are_classified() {
         let (dir, loaded) = site(&[
             ("content/a.md", "---\ntitle: A\n---\n![x](img.png)\n"),
@@ -487,7 +578,7 @@ mod tests {
             "an image changed in place is one asset: serve encodes it alone"
         );
         assert!(matches!(c("content/data.csv"), Change::Asset(_)));
-        assert_eq!(c("content/_draft.md"), Change::Unrelated);
+        assert_eq!(c("content/_draft.md"), Change::Partial("_draft.md".into()));
         assert_eq!(
             c("content/_nav.md"),
             Change::Everything,
@@ -495,8 +586,8 @@ mod tests {
         );
         assert_eq!(
             c("content/nowhere/_nav.md"),
-            Change::Unrelated,
-            "no such section"
+            Change::Partial("nowhere/_nav.md".into()),
+            "no such section: only an include could show it"
         );
         std::fs::write(root.join("content/new.md"), "x").unwrap();
         assert_eq!(c("content/new.md"), Change::Everything, "a new page");

@@ -315,6 +315,76 @@ pub enum ErrorKind {
     UnknownComponent {
         /// The tag name.
         name: String,
+        /// The closest known component, if one is close.
+        suggestion: Option<String>,
+    },
+    /// A component tag that does not parse.
+    #[error("component syntax: {message}")]
+    ComponentSyntax {
+        /// What is wrong, in words.
+        message: String,
+    },
+    /// A `{…}` attribute holding an expression rather than a literal.
+    #[error(
+        "attribute `{attribute}` holds the expression `{{{expression}}}`, which would need JavaScript"
+    )]
+    NonLiteralAttribute {
+        /// The attribute.
+        attribute: String,
+        /// The expression, without its braces.
+        expression: String,
+    },
+    /// `<Name>` without `</Name>`.
+    #[error("`<{name}>` is never closed")]
+    UnclosedComponent {
+        /// The component.
+        name: String,
+    },
+    /// `</Name>` where another component is open, or none.
+    #[error("closing tag `</{found}>` {}", match expected { Some(e) => format!("where `</{e}>` was expected"), None => "closes nothing".into() })]
+    MismatchedClosingTag {
+        /// The closing tag's name.
+        found: String,
+        /// The component open at that point.
+        expected: Option<String>,
+    },
+    /// An attribute a built-in component does not take.
+    #[error("`<{component}>` has no attribute `{attribute}`")]
+    UnknownAttribute {
+        /// The component.
+        component: String,
+        /// The attribute as written.
+        attribute: String,
+        /// The closest valid attribute, if one is close.
+        suggestion: Option<String>,
+        /// Every valid attribute.
+        valid: String,
+    },
+    /// A built-in component without an attribute it needs, or with a wrong value.
+    #[error("`<{component}>`: {message}")]
+    InvalidAttribute {
+        /// The component.
+        component: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An include that includes itself, directly or through others.
+    #[error("include cycle: {chain}")]
+    IncludeCycle {
+        /// The files in order, ending with the one included again.
+        chain: String,
+    },
+    /// An include of a file that is not Markdown.
+    #[error("`{target}` is not a Markdown page or file, so it cannot be included")]
+    IncludeNotMarkdown {
+        /// The target as written.
+        target: String,
+    },
+    /// Includes nested deeper than the limit.
+    #[error("includes are nested more than {limit} deep")]
+    IncludeTooDeep {
+        /// The limit.
+        limit: usize,
     },
     /// A code fence's language one edit from one docsite highlights (`sqll`): a typo, so the
     /// block would be plain.
@@ -413,6 +483,15 @@ impl ErrorKind {
             ErrorKind::MultipleH1 => "multiple-h1",
             ErrorKind::UnknownComponent { .. } => "unknown-component",
             ErrorKind::UnknownLanguage { .. } => "unknown-language",
+            ErrorKind::ComponentSyntax { .. }
+            | ErrorKind::NonLiteralAttribute { .. }
+            | ErrorKind::UnclosedComponent { .. }
+            | ErrorKind::MismatchedClosingTag { .. }
+            | ErrorKind::UnknownAttribute { .. }
+            | ErrorKind::InvalidAttribute { .. } => "component",
+            ErrorKind::IncludeCycle { .. }
+            | ErrorKind::IncludeNotMarkdown { .. }
+            | ErrorKind::IncludeTooDeep { .. } => "include",
             ErrorKind::OrphanPage => "orphan-page",
             ErrorKind::NotInNav { .. } => "not-in-nav",
             ErrorKind::DuplicateNavEntry { .. } => "duplicate-nav-entry",
@@ -513,8 +592,40 @@ impl ErrorKind {
                 format!("use h{} here, or add the missing level", from + 1)
             }
             ErrorKind::MultipleH1 => "use `##` for sections; the title comes from frontmatter".into(),
-            ErrorKind::UnknownComponent { .. } => {
-                "docsite pages are Markdown, not MDX: use plain Markdown or an alert (> [!NOTE])".into()
+            ErrorKind::UnknownComponent { suggestion: Some(s), .. } => format!(
+                "did you mean `<{s}>`? Otherwise add `templates/components/NAME.html`, or map the name to a built-in under `[components]` in docsite.toml"
+            ),
+            ErrorKind::UnknownComponent { suggestion: None, .. } => {
+                "add `templates/components/NAME.html`, map the name to a built-in (Callout, Include, Tabs, Tab, Details) under `[components]` in docsite.toml, or use plain Markdown".into()
+            }
+            ErrorKind::ComponentSyntax { .. } => {
+                "write tags as `<Name attr=\"value\">` … `</Name>` or `<Name attr=\"value\" />`, each on a line of its own".into()
+            }
+            ErrorKind::NonLiteralAttribute { .. } => {
+                "use a quoted string, or a literal in braces: {3}, {true}, {[\"a\", \"b\"]}, {{key: \"value\"}}".into()
+            }
+            ErrorKind::UnclosedComponent { name } => {
+                format!("add `</{name}>` after its content, or write it self-closing: `<{name} … />`")
+            }
+            ErrorKind::MismatchedClosingTag { expected: Some(e), .. } => {
+                format!("close `<{e}>` first: components nest, they do not overlap")
+            }
+            ErrorKind::MismatchedClosingTag { expected: None, .. } => {
+                "remove it, or add the opening tag".into()
+            }
+            ErrorKind::UnknownAttribute { suggestion: Some(s), .. } => format!("did you mean `{s}`?"),
+            ErrorKind::UnknownAttribute { valid, .. } => format!("valid attributes: {valid}"),
+            ErrorKind::InvalidAttribute { .. } => {
+                "see \"Components\" in the user guide for what each built-in takes".into()
+            }
+            ErrorKind::IncludeCycle { .. } => {
+                "remove one of these includes: a file cannot include itself".into()
+            }
+            ErrorKind::IncludeNotMarkdown { .. } => {
+                "include a `.md` file or a page's URL; link to other files instead".into()
+            }
+            ErrorKind::IncludeTooDeep { .. } => {
+                "include the innermost file directly instead of through a chain".into()
             }
             ErrorKind::UnknownLanguage { suggestion, .. } => format!(
                 "did you mean `{suggestion}`? Write the language after the fence as ```{suggestion}"
@@ -645,6 +756,8 @@ pub const CODES: &[&str] = &[
     "multiple-h1",
     "unknown-component",
     "unknown-language",
+    "component",
+    "include",
     "orphan-page",
     "not-in-nav",
     "duplicate-nav-entry",

@@ -15,6 +15,7 @@
 pub mod assets;
 pub mod build;
 pub mod check;
+pub mod component;
 pub mod config;
 pub mod content;
 pub mod deps;
@@ -34,6 +35,7 @@ pub mod report;
 pub mod search;
 pub mod serve;
 pub mod site;
+pub mod site_components;
 pub mod summary;
 pub mod theme;
 pub mod verify;

@@ -131,6 +131,10 @@ pub struct Rendered {
     /// The page's prose split at its h2/h3 headings, for the search index: the opening first
     /// (anchor empty), then one entry per heading.
     pub search: std::sync::Arc<Vec<SearchSection>>,
+    /// What the body was made from besides the page's own file, at any depth: the
+    /// content-relative paths of included files and the component templates used
+    /// (`components/Name.html`). Sorted, no duplicates.
+    pub uses: Vec<String>,
 }
 
 /// A stretch of a page's text under one heading, as search indexes it.
@@ -155,6 +159,61 @@ pub struct Renderer<'a> {
     pub resolver: &'a dyn Resolve,
     /// The image pipeline, or `None` to publish images as written.
     pub images: Option<&'a dyn Images>,
+    /// The site's side of components (templates, aliases, include targets), or `None` for the
+    /// built-ins alone with no includes.
+    pub components: Option<&'a dyn Components>,
+}
+
+/// A file an `<Include>` names, found.
+#[derive(Debug, Clone)]
+pub struct IncludeSource {
+    /// Its content-relative path (its links resolve from here).
+    pub rel: String,
+    /// Its path for messages.
+    pub display: std::path::PathBuf,
+    /// Its whole text.
+    pub text: std::sync::Arc<str>,
+    /// Where its body starts (after any frontmatter).
+    pub body_offset: usize,
+    /// Whether it is a published page (which reports its own problems).
+    pub is_page: bool,
+}
+
+/// What an `<Include>`'s target turned out to be.
+#[derive(Debug, Clone)]
+pub enum IncludeLookup {
+    /// A Markdown page or file.
+    Found(IncludeSource),
+    /// Nothing is there; maybe something close is.
+    Missing {
+        /// The closest existing target.
+        suggestion: Option<String>,
+    },
+    /// A file that is not Markdown.
+    NotMarkdown,
+}
+
+/// The site's side of components: its own component templates, its `[components]` aliases and
+/// the files includes name.
+pub trait Components: Sync {
+    /// Whether the site has `templates/components/<name>.html`.
+    fn has_template(&self, name: &str) -> bool;
+    /// The built-in that `[components]` maps `name` to.
+    fn alias(&self, name: &str) -> Option<&str>;
+    /// Every name the site knows besides the built-ins (templates and aliases), for suggestions.
+    fn names(&self) -> Vec<String>;
+    /// Renders the site's template for component `name` in page `page` (content-relative
+    /// path), with its attributes and its rendered children.
+    fn render_template(
+        &self,
+        name: &str,
+        attrs: serde_json::Map<String, serde_json::Value>,
+        body: &str,
+        page: &str,
+    ) -> Result<String, Error>;
+    /// Finds the target of an include in the source at `from`: a page URL (`url`) or a
+    /// Markdown file's path (`path`).
+    fn include(&self, from: &str, url: Option<&str>, path: Option<&str>) -> IncludeLookup;
 }
 
 impl Renderer<'_> {
@@ -162,7 +221,62 @@ impl Renderer<'_> {
     /// body starts in it (so that problems point at the file's real line); `from` is the page's
     /// content-relative path and `display` its path for messages.
     pub fn render(&self, text: &str, body_offset: usize, from: &str, display: &Path) -> Rendered {
-        let body = &text[body_offset..];
+        let mut page = Shared {
+            search: vec![SearchSection::default()],
+            chain: vec![from.to_string()],
+            ..Shared::default()
+        };
+        let mut html = self.render_source(&mut page, text, body_offset, from, display);
+        // Every page's body is kept until the site is written: growth slack would be a third of
+        // a large site's memory.
+        html.shrink_to_fit();
+        for section in &mut page.search {
+            section.text.shrink_to_fit();
+        }
+        page.uses.sort();
+        page.uses.dedup();
+        Rendered {
+            html,
+            headings: page.headings,
+            references: page.references,
+            errors: page.errors,
+            html_ids: page.html_ids,
+            components: page.components,
+            raw_urls: page.raw_urls,
+            search: std::sync::Arc::new(page.search),
+            uses: page.uses,
+        }
+    }
+
+    /// Renders one source (the page, or a file it includes) into HTML, recording headings,
+    /// references and problems in `page`. `from` is the source's content-relative path.
+    fn render_source(
+        &self,
+        page: &mut Shared,
+        text: &str,
+        body_offset: usize,
+        from: &str,
+        display: &Path,
+    ) -> String {
+        let Some(body) = text.get(body_offset..) else {
+            return String::new();
+        };
+        let scan = crate::component::scan(text, body_offset);
+        if let Some(scan) = &scan {
+            for p in &scan.problems {
+                page.errors.push(Error::new(
+                    p.kind.clone(),
+                    Location::at_offset(display, text, p.offset, p.len),
+                ));
+            }
+        }
+        let source = SourceRef {
+            text,
+            from,
+            display,
+            scan: scan.as_ref(),
+        };
+        let body = scan.as_ref().map_or(body, |s| s.text.as_str());
         let mut opts = Options::ENABLE_TABLES
             | Options::ENABLE_FOOTNOTES
             | Options::ENABLE_STRIKETHROUGH
@@ -176,26 +290,16 @@ impl Renderer<'_> {
             // About one event per 17 bytes of Markdown here: sized once, the list is not
             // copied as it grows, and each page's list fits where the last one was freed.
             out: Vec::with_capacity(body.len() / 12 + 16),
-            ids: HashSet::new(),
-            suffixes: HashMap::new(),
-            headings: Vec::new(),
-            references: Vec::new(),
-            errors: Vec::new(),
+            page: std::mem::take(page),
             heading: None,
             code: None,
             link_is_raw: false,
-            footnotes: HashMap::new(),
-            footnote_refs: HashSet::new(),
             image_alt: None,
             pending_image: None,
             suppress: false,
             link_depth: 0,
             raw_links: 0,
-            images_seen: 0,
-            html_ids: Vec::new(),
-            components: Vec::new(),
-            raw_urls: Vec::new(),
-            search: vec![SearchSection::default()],
+            frames: Vec::new(),
         };
         // Explicit ids claim their names first, so an automatic id never takes one. Only a page
         // that can have one pays for the extra pass.
@@ -211,10 +315,13 @@ impl Renderer<'_> {
             _ => None,
         })
         .collect();
-        state.ids.extend(explicit.iter().cloned());
+        state.page.ids.extend(explicit.iter().cloned());
 
         for (event, range) in Parser::new_ext(body, opts).into_offset_iter() {
-            let offset = body_offset + range.start;
+            let offset = match source.scan {
+                Some(scan) => scan.source_offset(range.start),
+                None => body_offset + range.start,
+            };
             match event {
                 Event::Start(Tag::Heading {
                     level,
@@ -247,7 +354,7 @@ impl Renderer<'_> {
                         // At the name after the fence, on the fence's line.
                         let line = text.get(offset..).and_then(|t| t.lines().next());
                         let at = line.and_then(|l| l.find(lang.as_str())).unwrap_or(0);
-                        state.errors.push(
+                        state.page.errors.push(
                             Error::new(
                                 ErrorKind::UnknownLanguage {
                                     name: lang.clone(),
@@ -267,6 +374,13 @@ impl Renderer<'_> {
                     }
                 }
                 Event::Text(t) if state.code.is_some() => {
+                    // An indented code block holding a tag: it is text, as written.
+                    let t = match source.scan {
+                        Some(scan) if t.contains(crate::component::MARKER) => {
+                            CowStr::from(restore_tags(&t, scan, text))
+                        }
+                        _ => t,
+                    };
                     state.search_text(&t);
                     if let Some((_, code)) = state.code.as_mut() {
                         code.push_str(&t);
@@ -377,11 +491,11 @@ impl Renderer<'_> {
                 }
                 Event::End(TagEnd::Image) => {
                     let alt = state.image_alt.take();
-                    if let (Some(alt), Some(r)) = (alt.as_ref(), state.references.last_mut()) {
+                    if let (Some(alt), Some(r)) = (alt.as_ref(), state.page.references.last_mut()) {
                         r.alt = Some(alt.clone());
                     }
-                    let first = state.images_seen == 0;
-                    state.images_seen += 1;
+                    let first = state.page.images_seen == 0;
+                    state.page.images_seen += 1;
                     match state.pending_image.take() {
                         Some(img) => {
                             state.suppress = false;
@@ -393,7 +507,7 @@ impl Renderer<'_> {
                                 Some(Ok(html)) => html,
                                 other => {
                                     if let Some(Err(problem)) = other {
-                                        state.errors.push(Error::new(
+                                        state.page.errors.push(Error::new(
                                             problem.kind(&img.dest),
                                             target_location(display, text, img.offset, &img.dest),
                                         ));
@@ -406,13 +520,37 @@ impl Renderer<'_> {
                         None => state.push(Event::End(TagEnd::Image)),
                     }
                 }
+                Event::Html(ref raw) | Event::InlineHtml(ref raw)
+                    if source.scan.is_some() && raw.contains(crate::component::MARKER) =>
+                {
+                    let mut rest: &str = raw;
+                    while let Some(i) = rest.find(crate::component::MARKER) {
+                        if i > 0 {
+                            state.push(Event::Html(rest[..i].to_string().into()));
+                        }
+                        let marker = source.scan.and_then(|s| s.marker_at(&rest[i..]));
+                        match (marker, source.scan) {
+                            (Some((n, len)), Some(scan)) => {
+                                self.component(&mut state, source, &scan.tags[n]);
+                                rest = &rest[i + len..];
+                            }
+                            _ => {
+                                state.push(Event::Html(crate::component::MARKER.into()));
+                                rest = &rest[i + crate::component::MARKER.len()..];
+                            }
+                        }
+                    }
+                    if !rest.trim().is_empty() {
+                        state.push(Event::Html(rest.to_string().into()));
+                    }
+                }
                 Event::Html(ref raw) | Event::InlineHtml(ref raw) => {
                     scan_raw_html(
                         raw,
                         offset,
-                        &mut state.html_ids,
-                        &mut state.components,
-                        &mut state.raw_urls,
+                        &mut state.page.html_ids,
+                        &mut state.page.components,
+                        &mut state.page.raw_urls,
                     );
                     state.raw_text(raw);
                     let rewritten = self.raw_images(raw, from, text, offset, display, &mut state);
@@ -426,9 +564,9 @@ impl Renderer<'_> {
                     let n = state.footnote_number(&label);
                     let id = footnote_id(&label);
                     // Only the first reference carries the back-link target: ids are unique.
-                    let first = state.footnote_refs.insert(id.clone());
+                    let first = state.page.footnote_refs.insert(id.clone());
                     let anchor = if first {
-                        state.html_ids.push(RawHtmlItem {
+                        state.page.html_ids.push(RawHtmlItem {
                             name: format!("fnref-{id}"),
                             offset,
                         });
@@ -446,7 +584,7 @@ impl Renderer<'_> {
                 Event::Start(Tag::FootnoteDefinition(label)) => {
                     let n = state.footnote_number(&label);
                     let id = footnote_id(&label);
-                    state.html_ids.push(RawHtmlItem {
+                    state.page.html_ids.push(RawHtmlItem {
                         name: format!("fn-{id}"),
                         offset,
                     });
@@ -484,22 +622,381 @@ impl Renderer<'_> {
         }
         let mut html = String::with_capacity(body.len() * 3 / 2);
         pulldown_cmark::html::push_html(&mut html, state.out.into_iter());
-        // Every page's body is kept until the site is written: growth slack would be a third of
-        // a large site's memory.
-        html.shrink_to_fit();
-        for section in &mut state.search {
-            section.text.shrink_to_fit();
+        *page = state.page;
+        html
+    }
+
+    /// Renders one component tag at its marker: the opening or closing HTML of a built-in, a
+    /// site template (at its closing tag, with the children rendered), or an include.
+    fn component(&self, state: &mut State<'_>, source: SourceRef<'_>, tag: &crate::component::Tag) {
+        use crate::component::TagKind;
+        if tag.kind == TagKind::Close {
+            self.close(state);
+            return;
         }
-        Rendered {
-            html,
-            headings: state.headings,
-            references: state.references,
-            errors: state.errors,
-            html_ids: state.html_ids,
-            components: state.components,
-            raw_urls: state.raw_urls,
-            search: std::sync::Arc::new(state.search),
+        let at_tag =
+            || Location::at_offset(source.display, source.text, tag.offset, tag.name.len() + 1);
+        let kind = match self.components {
+            Some(c) if c.has_template(&tag.name) => Kind::Template,
+            _ => match crate::config::BUILTIN_COMPONENTS
+                .iter()
+                .find(|b| **b == tag.name)
+                .or_else(|| {
+                    let alias = self.components?.alias(&tag.name)?;
+                    crate::config::BUILTIN_COMPONENTS
+                        .iter()
+                        .find(|b| **b == alias)
+                }) {
+                Some(builtin) => Kind::Builtin(builtin),
+                None => Kind::Unknown,
+            },
+        };
+        let frame = match kind {
+            Kind::Unknown => {
+                let mut known: Vec<String> = crate::config::BUILTIN_COMPONENTS
+                    .iter()
+                    .map(|b| b.to_string())
+                    .collect();
+                if let Some(c) = self.components {
+                    known.extend(c.names());
+                }
+                let suggestion = crate::error::closest(&tag.name, known.iter().map(String::as_str))
+                    .map(str::to_string);
+                state.page.errors.push(Error::new(
+                    ErrorKind::UnknownComponent {
+                        name: tag.name.clone(),
+                        suggestion,
+                    },
+                    at_tag(),
+                ));
+                Frame::Close("")
+            }
+            Kind::Template => {
+                state
+                    .page
+                    .uses
+                    .push(format!("components/{}.html", tag.name));
+                Frame::Template {
+                    name: tag.name.clone(),
+                    attrs: tag.attr_map(),
+                    start: state.out.len(),
+                }
+            }
+            Kind::Builtin(builtin) => self.builtin(state, source, tag, builtin),
+        };
+        state.frames.push(frame);
+        if tag.kind == TagKind::SelfClosing {
+            self.close(state);
         }
+    }
+
+    /// Opens built-in `builtin` (the tag may use an alias's name) and says how to close it.
+    fn builtin(
+        &self,
+        state: &mut State<'_>,
+        source: SourceRef<'_>,
+        tag: &crate::component::Tag,
+        builtin: &str,
+    ) -> Frame {
+        let valid: &[&str] = match builtin {
+            "Callout" => &["type", "title"],
+            "Include" => &["url", "path"],
+            "Tabs" => &["label"],
+            "Tab" => &["label"],
+            _ => &["summary", "open"],
+        };
+        for a in &tag.attrs {
+            if !valid.contains(&a.name.as_str()) {
+                state.page.errors.push(Error::new(
+                    ErrorKind::UnknownAttribute {
+                        component: tag.name.clone(),
+                        attribute: a.name.clone(),
+                        suggestion: crate::error::closest(&a.name, valid.iter().copied())
+                            .map(str::to_string),
+                        valid: valid.join(", "),
+                    },
+                    Location::at_offset(source.display, source.text, a.offset, a.name.len()),
+                ));
+            }
+        }
+        let text_of = |name: &str| tag.attr(name).map(attr_text);
+        let invalid = |state: &mut State<'_>, message: String| {
+            state.page.errors.push(Error::new(
+                ErrorKind::InvalidAttribute {
+                    component: tag.name.clone(),
+                    message,
+                },
+                Location::at_offset(source.display, source.text, tag.offset, tag.name.len() + 1),
+            ));
+        };
+        match builtin {
+            "Callout" => {
+                let kind = text_of("type").unwrap_or_else(|| "note".into());
+                let class = match kind.to_ascii_lowercase().as_str() {
+                    "note" | "info" => "note",
+                    "tip" => "tip",
+                    "important" => "important",
+                    "warning" => "warning",
+                    "caution" | "danger" => "caution",
+                    _ => {
+                        invalid(
+                            state,
+                            format!(
+                                "`type` is `{kind}`; it is one of note, tip, info, important, warning, caution, danger"
+                            ),
+                        );
+                        "note"
+                    }
+                };
+                let mut html = format!(
+                    "<div class=\"callout callout-{class}\" role=\"note\"><p class=\"callout-title\">"
+                );
+                match text_of("title") {
+                    Some(title) => {
+                        let _ = escape_html(&mut html, &title);
+                    }
+                    None => {
+                        let mut chars = class.chars();
+                        html.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+                        html.push_str(chars.as_str());
+                    }
+                }
+                html.push_str("</p>\n");
+                state.push(Event::Html(html.into()));
+                Frame::Close("</div>\n")
+            }
+            "Details" => {
+                let summary = text_of("summary").unwrap_or_else(|| "Details".into());
+                let open = tag
+                    .attr("open")
+                    .is_some_and(|v| v != &serde_json::Value::Bool(false));
+                let mut html = String::from("<details class=\"details\"");
+                if open {
+                    html.push_str(" open");
+                }
+                html.push_str("><summary>");
+                let _ = escape_html(&mut html, &summary);
+                html.push_str("</summary>\n");
+                state.push(Event::Html(html.into()));
+                Frame::Close("</details>\n")
+            }
+            "Tabs" => {
+                state.page.tab_groups += 1;
+                let start = state.out.len();
+                state.push(Event::Html("".into()));
+                Frame::Tabs {
+                    start,
+                    labels: Vec::new(),
+                    group: state.page.tab_groups,
+                    label: text_of("label"),
+                    offset: tag.offset,
+                }
+            }
+            "Tab" => {
+                let label = text_of("label").unwrap_or_default();
+                if label.trim().is_empty() {
+                    invalid(state, "a tab needs a `label`".into());
+                }
+                let Some((group, i)) = state.frames.iter_mut().rev().find_map(|f| match f {
+                    Frame::Tabs { labels, group, .. } => {
+                        labels.push(label.clone());
+                        Some((*group, labels.len() - 1))
+                    }
+                    _ => None,
+                }) else {
+                    invalid(state, "`<Tab>` belongs inside `<Tabs>`".into());
+                    return Frame::Close("");
+                };
+                let hidden = if i > 0 { " hidden" } else { "" };
+                state.push(Event::Html(
+                    format!(
+                        "<div class=\"tab-panel\" role=\"tabpanel\" id=\"tab-{group}-{i}-panel\" aria-labelledby=\"tab-{group}-{i}\" tabindex=\"0\"{hidden}>\n"
+                    )
+                    .into(),
+                ));
+                Frame::Close("</div>\n")
+            }
+            _ => {
+                self.include(state, source, tag, text_of("url"), text_of("path"));
+                Frame::Close("")
+            }
+        }
+    }
+
+    /// Closes the innermost open component.
+    fn close(&self, state: &mut State<'_>) {
+        let Some(frame) = state.frames.pop() else {
+            return;
+        };
+        match frame {
+            Frame::Close(html) => {
+                if !html.is_empty() {
+                    state.push(Event::Html(html.into()));
+                }
+            }
+            Frame::Tabs {
+                start,
+                labels,
+                group,
+                label,
+                offset,
+            } => {
+                let mut html =
+                    String::from("<div class=\"tabs\"><div class=\"tab-list\" role=\"tablist\"");
+                if let Some(label) = label {
+                    html.push_str(" aria-label=\"");
+                    let _ = escape_html(&mut html, &label);
+                    html.push('"');
+                }
+                html.push('>');
+                for (i, l) in labels.iter().enumerate() {
+                    let selected = i == 0;
+                    html.push_str(&format!(
+                        "<button type=\"button\" role=\"tab\" id=\"tab-{group}-{i}\" aria-controls=\"tab-{group}-{i}-panel\" aria-selected=\"{selected}\"{}>",
+                        if selected { "" } else { " tabindex=\"-1\"" }
+                    ));
+                    let _ = escape_html(&mut html, l);
+                    html.push_str("</button>");
+                    for id in [format!("tab-{group}-{i}"), format!("tab-{group}-{i}-panel")] {
+                        state.page.html_ids.push(RawHtmlItem { name: id, offset });
+                    }
+                }
+                html.push_str("</div>\n");
+                if let Some(slot) = state.out.get_mut(start) {
+                    *slot = Event::Html(html.into());
+                }
+                state.push(Event::Html("</div>\n".into()));
+            }
+            Frame::Template { name, attrs, start } => {
+                let children = state.out.split_off(start.min(state.out.len()));
+                let mut body = String::new();
+                pulldown_cmark::html::push_html(&mut body, children.into_iter());
+                let page = state.page.chain.first().cloned().unwrap_or_default();
+                let result = match self.components {
+                    Some(c) => c.render_template(&name, attrs, &body, &page),
+                    None => Ok(body),
+                };
+                match result {
+                    Ok(html) => state.push(Event::Html(html.into())),
+                    Err(e) => state.page.errors.push(e),
+                }
+            }
+        }
+    }
+
+    /// Renders the target of an include in place.
+    fn include(
+        &self,
+        state: &mut State<'_>,
+        source: SourceRef<'_>,
+        tag: &crate::component::Tag,
+        url: Option<String>,
+        path: Option<String>,
+    ) {
+        let at_tag =
+            Location::at_offset(source.display, source.text, tag.offset, tag.name.len() + 1);
+        let written = match (&url, &path) {
+            (Some(u), None) => u.clone(),
+            (None, Some(p)) => p.clone(),
+            _ => {
+                state.page.errors.push(Error::new(
+                    ErrorKind::InvalidAttribute {
+                        component: tag.name.clone(),
+                        message: "give it either `url` (a page's URL) or `path` (a .md file)"
+                            .into(),
+                    },
+                    at_tag,
+                ));
+                return;
+            }
+        };
+        let target_at = || target_location(source.display, source.text, tag.offset, &written);
+        if state.page.chain.len() > MAX_INCLUDE_DEPTH {
+            state.page.errors.push(Error::new(
+                ErrorKind::IncludeTooDeep {
+                    limit: MAX_INCLUDE_DEPTH,
+                },
+                at_tag,
+            ));
+            return;
+        }
+        let lookup = match self.components {
+            Some(c) => c.include(source.from, url.as_deref(), path.as_deref()),
+            None => IncludeLookup::Missing { suggestion: None },
+        };
+        let found = match lookup {
+            IncludeLookup::Found(found) => found,
+            IncludeLookup::Missing { suggestion } => {
+                state.page.errors.push(Error::new(
+                    ErrorKind::BrokenLink {
+                        target: written.clone(),
+                        suggestion,
+                    },
+                    target_at(),
+                ));
+                return;
+            }
+            IncludeLookup::NotMarkdown => {
+                state.page.errors.push(Error::new(
+                    ErrorKind::IncludeNotMarkdown {
+                        target: written.clone(),
+                    },
+                    target_at(),
+                ));
+                return;
+            }
+        };
+        if state.page.chain.contains(&found.rel) {
+            let mut chain = state.page.chain.clone();
+            chain.push(found.rel.clone());
+            state.page.errors.push(Error::new(
+                ErrorKind::IncludeCycle {
+                    chain: chain.join(" → "),
+                },
+                at_tag,
+            ));
+            return;
+        }
+        state.page.uses.push(found.rel.clone());
+        let page = &mut state.page;
+        let counts = (
+            page.headings.len(),
+            page.references.len(),
+            page.html_ids.len(),
+            page.components.len(),
+            page.raw_urls.len(),
+            page.errors.len(),
+        );
+        page.chain.push(found.rel.clone());
+        let html = self.render_source(
+            page,
+            &found.text,
+            found.body_offset,
+            &found.rel,
+            &found.display,
+        );
+        page.chain.pop();
+        // What the included file holds is checked where the page shows it: at the tag.
+        for h in &mut page.headings[counts.0..] {
+            h.offset = tag.offset;
+        }
+        for r in &mut page.references[counts.1..] {
+            r.offset = tag.offset;
+        }
+        for i in &mut page.html_ids[counts.2..] {
+            i.offset = tag.offset;
+        }
+        for i in &mut page.components[counts.3..] {
+            i.offset = tag.offset;
+        }
+        for i in &mut page.raw_urls[counts.4..] {
+            i.offset = tag.offset;
+        }
+        if found.is_page {
+            // A published page reports its own problems; its includers would repeat them.
+            page.errors.truncate(counts.5);
+        }
+        state.push(Event::Html(html.into()));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -524,7 +1021,7 @@ impl Renderer<'_> {
             Resolved::CaseMismatch { actual } => {
                 let loc = target_location(display, text, offset, dest);
                 let target = dest.to_string();
-                state.errors.push(Error::new(
+                state.page.errors.push(Error::new(
                     match kind {
                         RefKind::Image => ErrorKind::ImageCaseMismatch {
                             target,
@@ -556,11 +1053,11 @@ impl Renderer<'_> {
                         suggestion: suggestion.clone(),
                     },
                 };
-                state.errors.push(Error::new(kind, loc));
+                state.page.errors.push(Error::new(kind, loc));
                 dest.to_string()
             }
         };
-        state.references.push(Reference {
+        state.page.references.push(Reference {
             kind,
             target: dest.to_string(),
             resolved,
@@ -602,13 +1099,13 @@ impl Renderer<'_> {
             let Resolved::Url(url) = self.resolver.resolve(from, &src, RefKind::Image) else {
                 continue;
             };
-            let first = state.images_seen == 0;
+            let first = state.page.images_seen == 0;
             let alt = attr("alt").unwrap_or_default();
             let title = attr("title").unwrap_or_default();
             let in_link = state.link_depth > 0 || state.raw_links + raw_link_balance(&raw[..i]) > 0;
             match images.image(&url, &alt, &title, first, in_link) {
                 Some(Ok(html)) => {
-                    state.images_seen += 1;
+                    state.page.images_seen += 1;
                     out.push_str(&raw[last..i]);
                     out.push_str(&crate::assets::keep_raw_attributes(&html, tag));
                     last = end;
@@ -617,8 +1114,8 @@ impl Renderer<'_> {
                     let at = attribute_values(tag, "src")
                         .first()
                         .map(|(_, p)| offset + i + p);
-                    state.raw_urls.retain(|u| Some(u.offset) != at);
-                    state.references.push(Reference {
+                    state.page.raw_urls.retain(|u| Some(u.offset) != at);
+                    state.page.references.push(Reference {
                         kind: RefKind::Image,
                         target: src.clone(),
                         resolved: Resolved::Url(url.clone()),
@@ -626,7 +1123,7 @@ impl Renderer<'_> {
                         alt: None,
                     });
                 }
-                Some(Err(problem)) => state.errors.push(Error::new(
+                Some(Err(problem)) => state.page.errors.push(Error::new(
                     problem.kind(&src),
                     target_location(display, text, offset + i, &src),
                 )),
@@ -660,6 +1157,66 @@ impl Renderer<'_> {
         html.push_str("</code></pre></div>\n");
         html
     }
+}
+
+/// How deep includes may nest.
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// How a component name resolved.
+enum Kind {
+    Template,
+    Builtin(&'static str),
+    Unknown,
+}
+
+/// An open component: what its closing tag does.
+enum Frame {
+    /// Pushes this HTML.
+    Close(&'static str),
+    /// Writes the tab list into the slot at `start`, once every tab's label is known.
+    Tabs {
+        start: usize,
+        labels: Vec<String>,
+        group: usize,
+        label: Option<String>,
+        offset: usize,
+    },
+    /// Renders the site's template with the children since `start` as its body.
+    Template {
+        name: String,
+        attrs: serde_json::Map<String, serde_json::Value>,
+        start: usize,
+    },
+}
+
+/// An attribute's value as text: strings as they are, other literals as JSON.
+fn attr_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Code text with the markers of `scan` put back as the tags they replaced.
+fn restore_tags(code: &str, scan: &crate::component::Scan, text: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(i) = rest.find(crate::component::MARKER) {
+        out.push_str(&rest[..i]);
+        match scan.marker_at(&rest[i..]) {
+            Some((n, len)) => {
+                let t = &scan.tags[n];
+                out.push_str(text.get(t.offset..t.offset + t.len).unwrap_or(""));
+                rest = &rest[i + len..];
+            }
+            None => {
+                out.push_str(crate::component::MARKER);
+                rest = &rest[i + crate::component::MARKER.len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The location of a link's target: the target text itself when it can be found after the
@@ -728,16 +1285,11 @@ struct PendingImage {
 
 struct State<'a> {
     out: Vec<Event<'a>>,
-    ids: HashSet<String>,
-    suffixes: HashMap<String, usize>,
-    headings: Vec<Heading>,
-    references: Vec<Reference>,
-    errors: Vec<Error>,
+    /// What the page and the files it includes record together.
+    page: Shared,
     heading: Option<HeadingState<'a>>,
     code: Option<(String, String)>,
     link_is_raw: bool,
-    footnotes: HashMap<String, usize>,
-    footnote_refs: HashSet<String>,
     image_alt: Option<String>,
     /// An image the pipeline will write, between its start and end events.
     pending_image: Option<PendingImage>,
@@ -746,11 +1298,40 @@ struct State<'a> {
     link_depth: usize,
     /// Links opened in raw HTML (`<a href>`) and not yet closed.
     raw_links: isize,
+    /// Components open at this point of the source, innermost last.
+    frames: Vec<Frame>,
+}
+
+/// What a page's rendering records across the files it includes.
+#[derive(Default)]
+struct Shared {
+    ids: HashSet<String>,
+    suffixes: HashMap<String, usize>,
+    headings: Vec<Heading>,
+    references: Vec<Reference>,
+    errors: Vec<Error>,
+    footnotes: HashMap<String, usize>,
+    footnote_refs: HashSet<String>,
     images_seen: usize,
     html_ids: Vec<RawHtmlItem>,
     components: Vec<RawHtmlItem>,
     raw_urls: Vec<RawHtmlItem>,
     search: Vec<SearchSection>,
+    /// Files included and component templates used, at any depth.
+    uses: Vec<String>,
+    /// The sources being rendered, the page first: an include of one of them is a cycle.
+    chain: Vec<String>,
+    /// Tab groups so far, for unique ids.
+    tab_groups: usize,
+}
+
+/// The source being rendered, for locating what is found in it.
+#[derive(Clone, Copy)]
+struct SourceRef<'s> {
+    text: &'s str,
+    from: &'s str,
+    display: &'s Path,
+    scan: Option<&'s crate::component::Scan>,
 }
 
 impl<'a> State<'a> {
@@ -800,7 +1381,7 @@ impl<'a> State<'a> {
     /// Appends `t` to the current search section, whitespace collapsed. Every event starts a
     /// new word, as an element boundary does in the HTML.
     fn search_text(&mut self, t: &str) {
-        let Some(section) = self.search.last_mut() else {
+        let Some(section) = self.page.search.last_mut() else {
             return;
         };
         for word in t.split_whitespace() {
@@ -823,8 +1404,8 @@ impl<'a> State<'a> {
 
     /// Footnotes are numbered in order of first mention, reference or definition.
     fn footnote_number(&mut self, label: &str) -> usize {
-        let next = self.footnotes.len() + 1;
-        *self.footnotes.entry(label.to_string()).or_insert(next)
+        let next = self.page.footnotes.len() + 1;
+        *self.page.footnotes.entry(label.to_string()).or_insert(next)
     }
 
     fn finish_heading(&mut self) {
@@ -839,15 +1420,15 @@ impl<'a> State<'a> {
             None => {
                 let base = slugify(&title);
                 let mut id = base.clone();
-                if self.ids.contains(&id) {
+                if self.page.ids.contains(&id) {
                     // Counting per base keeps a page with thousands of equal headings linear.
-                    let n = self.suffixes.entry(base.clone()).or_insert(0);
-                    while self.ids.contains(&id) {
+                    let n = self.page.suffixes.entry(base.clone()).or_insert(0);
+                    while self.page.ids.contains(&id) {
                         *n += 1;
                         id = format!("{base}-{n}");
                     }
                 }
-                self.ids.insert(id.clone());
+                self.page.ids.insert(id.clone());
                 id
             }
         };
@@ -883,7 +1464,7 @@ impl<'a> State<'a> {
         self.out.push(Event::Html(CowStr::from(html)));
         // h2 and h3 start a search section; other headings are text of the current one.
         if level == 2 || level == 3 {
-            self.search.push(SearchSection {
+            self.page.search.push(SearchSection {
                 heading: title.clone(),
                 anchor: id.clone(),
                 text: String::new(),
@@ -891,7 +1472,7 @@ impl<'a> State<'a> {
         } else {
             self.search_text(&title);
         }
-        self.headings.push(Heading {
+        self.page.headings.push(Heading {
             level,
             id,
             title,
@@ -1037,6 +1618,7 @@ mod tests {
             highlighter: None,
             resolver: &NoLinks,
             images: None,
+            components: None,
         };
         r.render(md, 0, "a.md", Path::new("content/a.md"))
     }

@@ -536,6 +536,20 @@ impl Site {
         self.resolve(from, target, RefKind::Link)
     }
 
+    /// The content-relative path a file path written in `from` names: from the content folder
+    /// with a leading `/`, else relative to `from`'s folder. `None` when it climbs out.
+    pub fn content_path(&self, from: &str, path: &str) -> Option<String> {
+        let path = percent_decode(path);
+        match path.strip_prefix('/') {
+            Some(abs) => normalize(abs),
+            None => {
+                let dir = from.rsplit_once('/').map_or("", |(d, _)| d);
+                normalize(&format!("{dir}/{path}"))
+            }
+        }
+        .filter(|p| !p.is_empty())
+    }
+
     /// The asset at a content-relative path, if any.
     pub fn asset_at(&self, rel: &str) -> Option<usize> {
         self.asset_by_rel.get(rel).copied()

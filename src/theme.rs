@@ -43,6 +43,7 @@ pub const BUILTIN_STATIC: &[(&str, &[u8])] = &[
     ("favicon.svg", include_bytes!("../static/favicon.svg")),
     ("verify.js", include_bytes!("../static/verify.js")),
     ("search.js", include_bytes!("../static/search.js")),
+    ("tabs.js", include_bytes!("../static/tabs.js")),
 ];
 
 /// The built-in theme files as published: the CSS and JS minified, which keeps what a page

@@ -2,19 +2,16 @@
 (() => {
   "use strict";
   var d = document, root = d.documentElement, KEY = "docsite-theme",
-    mq = window.matchMedia ? matchMedia("(prefers-color-scheme: dark)") : null;
+    mq = matchMedia("(prefers-color-scheme: dark)");
   if (root.className.indexOf("js") < 0) root.classList.add("js");
 
-  function listen(q, fn) {
-    if (!q) return;
-    if (q.addEventListener) q.addEventListener("change", fn); else if (q.addListener) q.addListener(fn);
-  }
+  var listen = (q, fn) => q.addEventListener("change", fn);
 
   /* Theme toggle */
   var themeBtn = d.querySelector(".theme-btn");
   function theme() {
     var t = root.getAttribute("data-theme");
-    return t === "dark" || t === "light" ? t : (mq && mq.matches ? "dark" : "light");
+    return t === "dark" || t === "light" ? t : (mq.matches ? "dark" : "light");
   }
   function syncTheme() {
     var dark = theme() === "dark";
@@ -39,12 +36,12 @@
   /* Mobile menu: below 768px the sidebar is a drawer behind the menu button. */
   var menuBtn = d.querySelector(".menu-btn"), side = d.getElementById("sidebar");
   if (menuBtn && side) {
-    var small = window.matchMedia ? matchMedia("(max-width: 767.98px)") : null,
+    var small = matchMedia("(max-width: 767.98px)"),
       isOpen = () => root.classList.contains("nav-open"),
       visible = el => el.getClientRects().length > 0,
       focusables = () => {
       var els = side.querySelectorAll('a[href], summary, button, input, [tabindex]:not([tabindex="-1"])');
-      return [menuBtn].concat(Array.prototype.filter.call(els, visible));
+      return [menuBtn, ...[...els].filter(visible)];
     };
     var setOpen = (open, restore) => {
       root.classList.toggle("nav-open", open);
@@ -60,7 +57,7 @@
     menuBtn.addEventListener("click", () => { setOpen(!isOpen(), true); });
     d.addEventListener("keydown", e => {
       if (!isOpen()) return;
-      if (e.key === "Escape" || e.key === "Esc") {
+      if (e.key === "Escape") {
         e.preventDefault();
         setOpen(false, true);
       } else if (e.key === "Tab") {
@@ -72,15 +69,15 @@
     d.addEventListener("click", e => {
       if (!isOpen()) return;
       var inside = side.contains(e.target) || menuBtn.contains(e.target);
-      if (!inside || (e.target.closest && e.target.closest("#sidebar a"))) setOpen(false, false);
+      if (!inside || e.target.closest("#sidebar a")) setOpen(false, false);
     });
-    listen(small, () => { if (small && !small.matches && isOpen()) setOpen(false, false); });
+    listen(small, () => { if (!small.matches && isOpen()) setOpen(false, false); });
   }
 
   /* Search: the dialog opens at once, so typing is never lost; the code that answers queries
      (search.js, its URL in data-script) loads on first use, so reading a page never costs it. */
   var dialog = d.getElementById("search-dialog"), sInput = d.getElementById("search-input");
-  if (dialog && sInput && typeof dialog.showModal === "function") {
+  if (dialog && sInput) {
     var opener = null, loaded = false,
       openSearch = () => {
       if (dialog.open) return;
@@ -124,7 +121,7 @@
     live.setAttribute("aria-live", "polite");
     d.body.appendChild(live);
     d.addEventListener("click", e => {
-      var btn = e.target.closest && e.target.closest(".code-block .copy");
+      var btn = e.target.closest(".code-block .copy");
       if (!btn) return;
       var block = btn.closest(".code-block"), code = block && (block.querySelector("pre code") || block.querySelector("pre"));
       if (!code) return;
@@ -142,6 +139,13 @@
         live.textContent = "Copy failed";
       });
     });
+  }
+
+  /* Tabs: their script and styles (tabs.js, its URL in data-tabs) load only on a page with tabs. */
+  if (d.querySelector("[role=tablist]")) {
+    var tabs = d.createElement("script");
+    tabs.src = root.getAttribute("data-tabs");
+    d.head.appendChild(tabs);
   }
 
   /* Task-list checkboxes get the task text as their accessible name. */

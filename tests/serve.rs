@@ -511,6 +511,62 @@ fn navigation_and_template_changes_equal_a_clean_build() {
     settles_to_clean_build(&server, site.root(), "after a note", from);
 }
 
+#[test]
+fn saving_an_included_file_or_a_component_template_re_renders_the_pages_using_it() {
+    let site = common::Site::new();
+    site.write(
+        "content/a.md",
+        "---\ntitle: A\n---\n1. First\n\n   <Include path=\"_parts/one.md\" />\n",
+    );
+    site.write(
+        "content/b.md",
+        "---\ntitle: B\n---\n<Card title=\"x\">\nBody\n</Card>\n\n<Include url=\"/a/\" />\n",
+    );
+    site.write("content/c.md", "---\ntitle: C\n---\nPlain.\n");
+    site.write("content/_parts/one.md", "## Shared\n\nOne.\n");
+    site.write(
+        "templates/components/Card.html",
+        "<div class=\"card\">{{ attrs.title }} {{ body }}</div>",
+    );
+    let server = start(site.root());
+    settles_to_clean_build(&server, site.root(), "start", 0);
+    for (step, rel, text) in [
+        (
+            "included file",
+            "content/_parts/one.md",
+            "## Shared again\n\nTwo.\n",
+        ),
+        (
+            "component template",
+            "templates/components/Card.html",
+            "<section class=\"card\">{{ attrs.title }} {{ body }}</section>",
+        ),
+        (
+            "included page",
+            "content/a.md",
+            "---\ntitle: A\n---\nNow <em>this</em>.\n\n<Include path=\"_parts/one.md\" />\n",
+        ),
+    ] {
+        let from = server.log_len();
+        site.write(rel, text);
+        server
+            .wait_log(from, |l| l.contains(rel.rsplit('/').next().unwrap()))
+            .unwrap_or_else(|| panic!("{step}: no rebuild"));
+        settles_to_clean_build(&server, site.root(), step, from);
+        let log = server.log_since(from);
+        assert!(
+            !log.contains("site rebuilt"),
+            "{step}: a whole rebuild:\n{log}"
+        );
+        assert!(log.contains("re-rendered"), "{step}:\n{log}");
+    }
+    // A file in a `_` folder that nothing includes changes nothing.
+    let from = server.log_len();
+    site.write("content/_parts/unused.md", "Nobody shows this.\n");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(server.log_since(from), "", "nothing to rebuild");
+}
+
 /// Polls the status of `page` until `failed` is `want`; returns the status JSON.
 fn status_until(server: &Server, page: &str, want: bool) -> Option<String> {
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -663,3 +663,26 @@ pub fn generate_with(dir: &Path, n: usize, seed: u64, long_tail: bool) -> io::Re
         fragment_links,
     })
 }
+
+/// The shared file every page includes with [`add_components`].
+const SHARED_STEP: &str = "---\nnote: a shared step\n---\n### Shared step\n\nEvery page shows this step, included from `_shared/step.md`, with [a link home](/).\n";
+
+/// Adds a component and an include to every page of a corpus made by [`generate`]: a
+/// `<Callout>` holding Markdown and an `<Include>` of one shared file in a `_` folder (so each
+/// page's headings, links and search text grow by what a real include adds). Returns the
+/// bytes added.
+pub fn add_components(dir: &Path, n: usize) -> io::Result<u64> {
+    let content = dir.join("content");
+    fs::create_dir_all(content.join("_shared"))?;
+    fs::write(content.join("_shared/step.md"), SHARED_STEP)?;
+    let mut bytes = SHARED_STEP.len() as u64;
+    let block = "\n<Callout type=\"tip\" title=\"Before you go on\">\nCheck **every** step above; {{PLACEHOLDERS}} stay as written.\n</Callout>\n\n<Include path=\"/_shared/step.md\" />\n";
+    for i in 0..n {
+        let path = content.join(page_rel(i));
+        let mut text = fs::read_to_string(&path)?;
+        text.push_str(block);
+        bytes += block.len() as u64;
+        fs::write(&path, text)?;
+    }
+    Ok(bytes)
+}

@@ -165,6 +165,7 @@ pub fn check_page(site: &Site, p: usize, bodies: &[Rendered]) -> Vec<Error> {
         out.push(Error::new(
             ErrorKind::UnknownComponent {
                 name: c.name.clone(),
+                suggestion: None,
             },
             at(c.offset, c.name.len() + 1),
         ));

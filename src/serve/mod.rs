@@ -259,9 +259,24 @@ impl Workspace {
                 }
             }
         }
+        // Includes and component templates are rendered into the bodies that use them.
+        let Some(includers) = deps::body_dependents(&loaded.site, &loaded.bodies, &plan) else {
+            self.loaded = None;
+            return None;
+        };
+        if includers.is_empty()
+            && plan.pages.is_empty()
+            && plan.templates.is_empty()
+            && plan.statics.is_empty()
+            && plan.assets.is_empty()
+        {
+            // Only unpublished files that no page includes.
+            return Some(Outcome::Nothing);
+        }
         // An image's outputs are named by its content: only it is encoded again, and the pages
         // showing it are rendered again with the new names.
         let mut pages = plan.pages.clone();
+        pages.extend(includers);
         for &a in &plan.assets {
             let rel = &loaded.site.assets[a].rel;
             if loaded.images.get(rel).is_some() {

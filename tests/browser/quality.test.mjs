@@ -366,7 +366,8 @@ describe('theme quality (bundled site on `docsite host`)', () => {
 
   test(`CSS + JS a page downloads stays under ${BUDGET / 1024} KB uncompressed, search used or not`, T, async () => {
     const seen = [];
-    for (const p of ['/', GUIDE]) {
+    // The components page loads tabs.js as well.
+    for (const p of ['/', GUIDE, '/docs/guide/components/']) {
       await withPage(browser, `budget-${p}`, async (page) => {
         const bodies = [];
         page.on('response', (r) => {

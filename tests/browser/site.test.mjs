@@ -446,6 +446,52 @@ describe('bundled site', () => {
     });
   });
 
+  test('components page: tabs work by keyboard, details by keyboard, include shown', T, async () => {
+    const PAGE = '/docs/guide/components/';
+    await withPage(browser, 'components', async (page, watcher) => {
+      const res = await page.goto(at(PAGE), { waitUntil: 'load' });
+      assert.equal(res.status(), 200);
+      const tabs = page.locator('[role=tablist] [role=tab]');
+      assert.equal(await tabs.count(), 2);
+      const panel = (i) => page.locator(`#${'tab-1-' + i}-panel`);
+      // tabs.js arrives after the page: wait until it styles the list.
+      await eventually(
+        async () => (await page.evaluate(() => [...document.querySelectorAll('style')].some((s) => s.textContent.includes('.tab-list')))),
+        { message: 'tabs.js loaded' },
+      );
+      // Tab into the tab list: the selected tab takes focus, then ArrowRight selects the next.
+      await tabs.nth(0).focus();
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await tabs.nth(1).getAttribute('aria-selected'), 'true');
+      assert.equal(await tabs.nth(0).getAttribute('aria-selected'), 'false');
+      assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Prebuilt');
+      assert.ok(await panel(1).isVisible(), 'second panel shown');
+      assert.ok(!(await panel(0).isVisible()), 'first panel hidden');
+      assert.equal(await tabs.nth(0).getAttribute('tabindex'), '-1');
+      // Wraps around, Home and End.
+      await page.keyboard.press('ArrowRight');
+      assert.equal(await tabs.nth(0).getAttribute('aria-selected'), 'true');
+      await page.keyboard.press('End');
+      assert.equal(await tabs.nth(1).getAttribute('aria-selected'), 'true');
+      await page.keyboard.press('Home');
+      assert.equal(await tabs.nth(0).getAttribute('aria-selected'), 'true');
+      // Tab leaves the list for the open panel.
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-1-0-panel');
+      // Details open with Enter on their summary.
+      const details = page.locator('details.details').first();
+      assert.equal(await details.getAttribute('open'), null);
+      await details.locator('summary').focus();
+      await page.keyboard.press('Enter');
+      assert.equal(await details.getAttribute('open'), '');
+      // The included snippet is in the page, its frontmatter not.
+      const text = await page.locator('main').innerText();
+      assert.match(text, /Run the live preview/);
+      assert.doesNotMatch(text, /never shown/);
+      watcher.assertClean(PAGE);
+    });
+  });
+
   test('an unknown URL gets the 404 page with status 404', T, async () => {
     await withPage(browser, 'not-found', async (page, watcher) => {
       const missing = '/docs/no-such-page-for-sure/';

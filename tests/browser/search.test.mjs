@@ -62,7 +62,10 @@ describe('search', () => {
       assert.ok(hits.every((h) => h.marked.length === 0 || h.marked.some((m) => /^verif/i.test(m))), 'marks are the matched words');
       assert.ok(await page.locator('#search-results [role=group]').count() >= 1, 'grouped by page');
       const total = searchBytes.reduce((a, b) => a + b, 0);
-      assert.ok(total <= 50_000, `the first query downloaded ${total} bytes`);
+      // The bundled guide's whole text is one chunk: the budget grows with the guide (51 KB once
+      // the components and navigation pages joined it); a 10,000-page site's first query is
+      // bounded by benches/search.mjs instead.
+      assert.ok(total <= 60_000, `the first query downloaded ${total} bytes`);
       await screenshot(page, 'search-results', { fullPage: false });
 
       await page.keyboard.press('ArrowDown');

@@ -133,13 +133,7 @@ struct Trip {
 
 /// One whole flow as a browser makes it: the form's POST, the provider's redirect back, the
 /// result page's fetch. Errors name the step.
-async fn flow(
-    client: &reqwest::Client,
-    base: &str,
-    provider: &str,
-    n: usize,
-) -> Result<Trip, String> {
-    let cookie = format!("{COOKIE}=bench-browser-{n:012}");
+async fn flow(client: &reqwest::Client, base: &str, provider: &str) -> Result<Trip, String> {
     let body = serde_json::json!({
         "provider": "gitlab",
         "instance_url": provider,
@@ -154,12 +148,21 @@ async fn flow(
         .post(format!("{base}/api/verify"))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ORIGIN, base)
-        .header(header::COOKIE, &cookie)
         .body(body)
         .send()
         .await
         .map_err(|e| format!("start: {e}"))?;
     let status = answer.status();
+    // The browser's cookie is one the server made (a value the client picks is never adopted).
+    let cookie = answer
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|v| v.contains(COOKIE))
+        .unwrap_or_default()
+        .to_string();
     let bytes = answer.bytes().await.map_err(|e| format!("start: {e}"))?;
     let start = t.elapsed();
     if status != 200 {
@@ -285,21 +288,21 @@ async fn flows_over_http(
         .build()
         .map_err(|e| e.to_string())?;
     // One warm-up flow, so first-use costs are not measured.
-    flow(&client, &base, provider, usize::MAX).await?;
+    flow(&client, &base, provider).await?;
     if let Ok(mut t) = timings.lock() {
         *t = Timings::default();
     }
     let gate = Arc::new(tokio::sync::Semaphore::new(in_flight));
     let wall = Instant::now();
     let tasks: Vec<_> = (0..flows)
-        .map(|n| {
+        .map(|_| {
             let client = client.clone();
             let base = base.clone();
             let provider = provider.to_string();
             let gate = gate.clone();
             tokio::spawn(async move {
                 let _permit = gate.acquire().await.map_err(|e| e.to_string())?;
-                flow(&client, &base, &provider, n).await
+                flow(&client, &base, &provider).await
             })
         })
         .collect();

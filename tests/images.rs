@@ -383,11 +383,16 @@ fn bad_images_are_clear_errors_at_the_page_line_before_anything_is_decoded() {
         ("image-outside-site", 16),
         ("image-case-mismatch", 20),
     ];
+    // A symlink out of the site is refused where it is, while the content is walked, so the
+    // page's reference to it finds no image.
     #[cfg(unix)]
-    expected.push(("image-outside-site", 18));
+    expected.extend([("symlink-outside-site", 0), ("missing-image", 18)]);
     expected.sort();
     assert_eq!(codes, expected, "{found:#?}");
-    for e in &errors {
+    for e in errors
+        .iter()
+        .filter(|e| e.kind.code() != "symlink-outside-site")
+    {
         assert_eq!(e.location.path, std::path::Path::new("content/a.md"));
         assert!(e.kind.hint().is_some());
     }
@@ -415,6 +420,8 @@ fn bad_images_are_clear_errors_at_the_page_line_before_anything_is_decoded() {
     assert!(!site.root().join("public").exists());
 
     // With the others fixed, decoding finds the truncated one, at its line.
+    #[cfg(unix)]
+    std::fs::remove_file(site.root().join("content/out.png")).unwrap();
     site.write(
         "content/a.md",
         "---\ntitle: A\n---\n![Truncated](./truncated.png)\n\n![Good](./good.png)\n",

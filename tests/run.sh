@@ -151,7 +151,7 @@ fi
 
 # --- 2. cargo tests ----------------------------------------------------------
 if [[ $RUN_CARGO -eq 1 ]]; then
-  run_step "cargo test --all-targets" "$LOG_DIR/cargo-test.log" cargo test --all-targets
+  run_step "cargo test --all-targets --no-fail-fast" "$LOG_DIR/cargo-test.log" cargo test --all-targets --no-fail-fast
   count_cargo "$LOG_DIR/cargo-test.log"
   meta=$(cargo metadata --no-deps --format-version 1 2>/dev/null || true)
   if [[ $meta == *'"kind":["lib"]'* ]]; then

@@ -146,6 +146,9 @@ const DICTIONARY: &[&str] = &[
     "_index.md",
 ];
 
+/// How often a run prints its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
 struct Input {
     name: String,
     bytes: Vec<u8>,
@@ -381,7 +384,18 @@ fn fuzz(
             scope.spawn(move || {
                 let mut target = make(job);
                 let mut rng = fastrand::Rng::with_seed(seed.wrapping_add(job as u64 * 7919));
+                let mut said = Instant::now();
                 while !stop.load(Ordering::Relaxed) {
+                    // A long run says how far it got, so stopping it early loses nothing.
+                    if job == 0 && said.elapsed() >= PROGRESS_EVERY {
+                        said = Instant::now();
+                        println!(
+                            "{name}: {} inputs, {:.0} s, {} panic(s)",
+                            done.load(Ordering::Relaxed),
+                            start.elapsed().as_secs_f64(),
+                            crashes.lock().map_or(0, |c| c.len())
+                        );
+                    }
                     let input = mutate(&mut rng, seeds, dictionary);
                     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| target.run(&input)));
                     if outcome.is_err() {

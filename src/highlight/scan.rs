@@ -176,6 +176,24 @@ impl Out<'_> {
         self.html.push_str("</span>");
     }
 
+    /// The plain text in `s[plain]`, then the token in `s[token]` as a span of `class` (a
+    /// string with its escape sequences marked when `escapes`).
+    fn token(
+        &mut self,
+        s: &str,
+        plain: std::ops::Range<usize>,
+        token: std::ops::Range<usize>,
+        class: Class,
+        escapes: bool,
+    ) {
+        self.text(sub(s, plain.start, plain.end));
+        if class == Class::String {
+            self.string(sub(s, token.start, token.end), escapes);
+        } else {
+            self.span(class, sub(s, token.start, token.end));
+        }
+    }
+
     /// A string token, with escape sequences in it as their own spans.
     fn string(&mut self, t: &str, escapes: bool) {
         let b = t.as_bytes();
@@ -537,12 +555,7 @@ pub(crate) fn code(lang: &Code, s: &str, out: &mut Out<'_>) {
         }
         let end = end.clamp(i + 1, n);
         if let Some(class) = class {
-            out.text(sub(s, plain, start));
-            if class == Class::String {
-                out.string(sub(s, start, end), escapes);
-            } else {
-                out.span(class, sub(s, start, end));
-            }
+            out.token(s, plain..start, start..end, class, escapes);
             plain = end;
         }
         // Comments are invisible to the context rules: `/// Doc.` does not make `pub` a field.
@@ -1391,12 +1404,7 @@ pub(crate) fn sql(s: &str, words: SqlWords, backslash: bool, out: &mut Out<'_>) 
         }
         let end = end.clamp(i + 1, n);
         if let Some(class) = class {
-            out.text(sub(s, plain, start));
-            if class == Class::String {
-                out.string(sub(s, start, end), escapes);
-            } else {
-                out.span(class, sub(s, start, end));
-            }
+            out.token(s, plain..start, start..end, class, escapes);
             plain = end;
         }
         i = end;

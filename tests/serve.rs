@@ -208,6 +208,21 @@ fn settles_to_clean_build(server: &Server, root: &Path, step: &str, from: usize)
     }
 }
 
+/// After a save of `rel`: the preview rebuilt, re-rendered only some pages (no whole
+/// rebuild), and serves what a clean build makes.
+fn rerendered_alone(server: &Server, root: &Path, step: &str, rel: &str, from: usize) {
+    server
+        .wait_log(from, |l| l.contains(rel.rsplit('/').next().unwrap()))
+        .unwrap_or_else(|| panic!("{step}: no rebuild"));
+    settles_to_clean_build(server, root, step, from);
+    let log = server.log_since(from);
+    assert!(
+        !log.contains("site rebuilt"),
+        "{step}: a whole rebuild:\n{log}"
+    );
+    assert!(log.contains("re-rendered"), "{step}:\n{log}");
+}
+
 fn subscribe(addr: &str) -> BufReader<TcpStream> {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -476,16 +491,7 @@ fn navigation_and_template_changes_equal_a_clean_build() {
             Some(text) => site.write(rel, &text),
             None => std::fs::remove_file(site.root().join(rel)).unwrap(),
         }
-        server
-            .wait_log(from, |l| l.contains(rel.rsplit('/').next().unwrap()))
-            .unwrap_or_else(|| panic!("{step}: no rebuild"));
-        settles_to_clean_build(&server, site.root(), step, from);
-        let log = server.log_since(from);
-        assert!(
-            !log.contains("site rebuilt"),
-            "{step}: a whole rebuild:\n{log}"
-        );
-        assert!(log.contains("re-rendered"), "{step}:\n{log}");
+        rerendered_alone(&server, site.root(), step, rel, from);
     }
 
     // An image changed in place is encoded alone and published under its new content-hashed
@@ -549,16 +555,7 @@ fn saving_an_included_file_or_a_component_template_re_renders_the_pages_using_it
     ] {
         let from = server.log_len();
         site.write(rel, text);
-        server
-            .wait_log(from, |l| l.contains(rel.rsplit('/').next().unwrap()))
-            .unwrap_or_else(|| panic!("{step}: no rebuild"));
-        settles_to_clean_build(&server, site.root(), step, from);
-        let log = server.log_since(from);
-        assert!(
-            !log.contains("site rebuilt"),
-            "{step}: a whole rebuild:\n{log}"
-        );
-        assert!(log.contains("re-rendered"), "{step}:\n{log}");
+        rerendered_alone(&server, site.root(), step, rel, from);
     }
     // A file in a `_` folder that nothing includes changes nothing.
     let from = server.log_len();
